@@ -1,0 +1,223 @@
+package dev.weft;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The one task implementation behind every {@link ExecutionKind}; it is its own cancellation
+ * node and its own {@link Runnable}, so a fork allocates this object, the thread and little else.
+ *
+ * <p>State goes {@code PENDING -> RUNNING -> done} by compare-and-set. Whoever wins
+ * {@code PENDING -> RUNNING} owns the completion: normally the thread that runs the task, but a
+ * CPU task cancelled while still queued is claimed by the canceller and completed at once, so a
+ * cancelled scope does not wait for a busy pool to reach it.
+ */
+final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
+
+    private static final VarHandle STATE;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(ForkedTask.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private static final int PENDING = 0, RUNNING = 1, SUCCEEDED = 2, FAILED = 3, CANCELLED = 4;
+
+    final Scope scope;
+    final String name;
+    final ExecutionKind kind;
+    final boolean background;
+    private final Callable<T> work;
+    /** Non-null for tasks launched by {@link Scope#start}. */
+    final StartSignal<?> startSignal;
+    /** The pool that runs a CPU task; null otherwise. */
+    private final CpuPool pool;
+
+    @SuppressWarnings("unused") // accessed through STATE
+    private volatile int state;
+    private T value;
+    private Throwable outcome;
+    private List<Thread> joiners; // guarded by this
+
+    ForkedTask(Scope scope, String name, Callable<T> work, ExecutionKind kind, boolean background,
+               StartSignal<?> startSignal, CpuPool pool) {
+        super(scope, false, scope.clock, Deadlines.NONE);
+        this.scope = scope;
+        this.name = name;
+        this.work = work;
+        this.kind = kind;
+        this.background = background;
+        this.startSignal = startSignal;
+        this.pool = pool;
+    }
+
+    @Override
+    String describe() {
+        return "task '" + name + "'";
+    }
+
+    @Override
+    public void run() {
+        if (!STATE.compareAndSet(this, PENDING, RUNNING)) return; // claimed by a canceller
+        Thread me = Thread.currentThread();
+        String poolThreadName = null;
+        if (kind == ExecutionKind.CPU) {
+            poolThreadName = me.getName();
+            me.setName(name);
+        }
+        Current.set(this);
+        attach(me);
+        T v = null;
+        Throwable thrown = null;
+        try {
+            CancelReason r = effectiveReason();
+            if (r != null) {
+                thrown = new Cancelled(r); // cancelled before it began: its code never runs
+            } else {
+                v = work.call();
+            }
+        } catch (Throwable t) {
+            thrown = t;
+        } finally {
+            detach();
+            Current.set(null);
+            if (poolThreadName != null) {
+                Thread.interrupted(); // no cancellation of this task can reach the pool thread now
+                me.setName(poolThreadName);
+            }
+        }
+        complete(v, thrown);
+    }
+
+    @Override
+    void onEffectivelyCancelled() {
+        if (kind == ExecutionKind.CPU && STATE.compareAndSet(this, PENDING, RUNNING)) {
+            pool.remove(this);
+            complete(null, new Cancelled(effectiveReason()));
+        }
+    }
+
+    private void complete(T v, Throwable thrown) {
+        int end;
+        if (thrown == null) {
+            end = SUCCEEDED;
+        } else if (effectiveReason() != null && isCancellation(thrown)) {
+            end = CANCELLED;
+        } else {
+            end = FAILED;
+        }
+        List<Thread> toWake;
+        synchronized (this) {
+            value = v;
+            outcome = thrown;
+            state = end;
+            toWake = joiners;
+            joiners = null;
+        }
+        if (toWake != null) toWake.forEach(LockSupport::unpark);
+        Throwable failure = end == FAILED ? thrown : null;
+        if (startSignal != null && startSignal.finishedBeforeStart(this, end, thrown)) {
+            failure = null; // the caller of start() gets it instead of the scope (S7)
+        }
+        scope.taskFinished(this, failure);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public ExecutionKind kind() {
+        return kind;
+    }
+
+    @Override
+    public TaskState state() {
+        return switch ((int) STATE.getVolatile(this)) {
+            case PENDING -> TaskState.PENDING;
+            case RUNNING -> TaskState.RUNNING;
+            case SUCCEEDED -> TaskState.SUCCEEDED;
+            case FAILED -> TaskState.FAILED;
+            default -> TaskState.CANCELLED;
+        };
+    }
+
+    @Override
+    public T join() {
+        if (!isDone()) {
+            Thread me = Thread.currentThread();
+            synchronized (this) {
+                if (!isDone()) {
+                    if (joiners == null) joiners = new ArrayList<>(2);
+                    joiners.add(me);
+                }
+            }
+            try {
+                Waits.await(this::isDone, Deadlines.NONE, this);
+            } finally {
+                synchronized (this) {
+                    if (joiners != null) joiners.remove(me);
+                }
+            }
+        }
+        return outcome();
+    }
+
+    private T outcome() {
+        synchronized (this) {
+            return switch (state()) {
+                case SUCCEEDED -> value;
+                case FAILED -> throw new TaskFailedException(name, outcome);
+                case CANCELLED -> throw new TaskCancelledException(name, cancelReasonOf(outcome));
+                default -> throw new IllegalStateException("task '" + name + "' has not finished");
+            };
+        }
+    }
+
+    private CancelReason cancelReasonOf(Throwable t) {
+        if (t instanceof Cancelled c) return c.reason();
+        CancelReason r = effectiveReason();
+        return r != null ? r : CancelReason.interrupted(describe());
+    }
+
+    @Override
+    public T result() {
+        TaskState s = state();
+        if (s != TaskState.SUCCEEDED) {
+            throw new IllegalStateException("task '" + name + "' has no result: it is " + s
+                    + (s.isDone() ? "" : "; use join() to wait for it"));
+        }
+        synchronized (this) {
+            return value;
+        }
+    }
+
+    @Override
+    public Throwable exception() {
+        TaskState s = state();
+        if (s != TaskState.FAILED) {
+            throw new IllegalStateException("task '" + name + "' has no exception: it is " + s);
+        }
+        synchronized (this) {
+            return outcome;
+        }
+    }
+
+    @Override
+    public void cancel(String reason) {
+        cancel(CancelReason.requested(describe(), reason));
+    }
+
+    @Override
+    public String toString() {
+        return "Task[" + name + ", " + kind + ", " + state() + "]";
+    }
+}

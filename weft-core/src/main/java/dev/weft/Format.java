@@ -1,0 +1,25 @@
+package dev.weft;
+
+import java.time.Duration;
+
+/** Small text helpers for messages; package-private. */
+final class Format {
+    private Format() {}
+
+    /** {@code IOException: boom}, or the simple class name when there is no message. */
+    static String summary(Throwable t) {
+        String m = t.getMessage();
+        String n = t.getClass().getSimpleName();
+        if (n.isEmpty()) n = t.getClass().getName();
+        return m == null ? n : n + ": " + m;
+    }
+
+    /** {@code 250ms}, {@code 2s}, {@code 1.5s}, {@code 3m}. */
+    static String duration(Duration d) {
+        long ms = d.toMillis();
+        if (ms < 1000) return d.toNanos() % 1_000_000 == 0 || ms > 0 ? ms + "ms" : d.toNanos() + "ns";
+        if (ms % 60_000 == 0) return (ms / 60_000) + "m";
+        if (ms % 1000 == 0) return (ms / 1000) + "s";
+        return (ms / 1000.0) + "s";
+    }
+}

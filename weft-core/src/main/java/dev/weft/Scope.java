@@ -1,0 +1,586 @@
+package dev.weft;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A scope owns tasks: none outlives it, a failure cancels the rest, and every failure is
+ * reported (Trio's nursery and cancel scope in one).
+ *
+ * <pre>{@code
+ * List<String> pages = Scope.failAfter(Duration.ofSeconds(2), scope -> {
+ *     Task<String> a = scope.fork(() -> fetch("a"));
+ *     Task<String> b = scope.fork(() -> fetch("b"));
+ *     return List.of(a.join(), b.join());
+ * });
+ * }</pre>
+ *
+ * <h2>Guarantees</h2>
+ * <ul>
+ *   <li>(S1) {@code run} returns or throws only after every task forked in the scope has
+ *   finished, whether the body returned, threw, or the scope was cancelled.</li>
+ *   <li>(S2) When a task or the body fails, the scope cancels everything else in it, waits, and
+ *   throws one {@link ExceptionGroup} holding every failure with the name of its task, never the
+ *   cancellations it caused. {@link ExceptionGroup#single()} unwraps a lone failure.</li>
+ *   <li>(S3, S4) Cancellation is level-triggered and carries a {@link CancelReason}: once the
+ *   scope is cancelled, every cancellation point inside it throws {@link Cancelled} until it
+ *   exits.</li>
+ *   <li>(S5) A {@linkplain #shielded shielded} scope ignores outer cancellation and outer
+ *   deadlines; its own deadline still applies.</li>
+ *   <li>(S6) {@link #failAfter} throws {@link DeadlineExceeded} when the time passes;
+ *   {@link #moveOnAfter} returns a {@link MoveOnResult} that says time ran out. The nearest
+ *   deadline wins.</li>
+ *   <li>(S7) {@link #start} returns once the task calls {@code started(value)}.</li>
+ *   <li>(S8) {@linkplain #forkBackground Background} tasks are cancelled once the body and every
+ *   ordinary task are done.</li>
+ *   <li>(S9) {@link #forkCpu} runs on a bounded platform pool; {@link #forkProcess} kills the
+ *   process tree when cancelled.</li>
+ *   <li>(S10) Values bound with {@link Builder#bind} are visible to the scope's body and tasks,
+ *   and to nothing outside.</li>
+ * </ul>
+ *
+ * <h2>How the scope ends</h2>
+ * In this order: if anything failed, {@code run} throws the {@link ExceptionGroup}; else if its
+ * fail-deadline passed, {@link DeadlineExceeded}; else if the body ended by cancellation,
+ * {@link Cancelled} (the scope's own reason, or the outer one that reached it); else it returns
+ * the body's value, even if the scope was cancelled meanwhile.
+ *
+ * <h2>What cancellation cannot interrupt</h2>
+ * Weft wakes a blocked task by interrupting its thread. Calls that ignore interrupts go on until
+ * they return by themselves: {@code synchronized} monitor entry, {@code Lock.lock()}, classic
+ * {@code java.io} streams on platform threads, file I/O through {@code FileInputStream}, busy
+ * CPU loops without {@link Weft#checkpoint()}, and JNI. The scope still waits for them (S1), so
+ * a stuck call delays the scope's exit; give such code a timeout of its own. Code that catches
+ * {@code InterruptedException} and carries on clears the interrupt, so the next JDK call in it is
+ * not woken; call {@link Weft#checkpoint()} in the catch block, which throws {@link Cancelled}
+ * and sets the interrupt again. Weft's own waits never lose a cancellation.
+ *
+ * <p>A scope is bound to the thread that opened it; forks may come from its body, its tasks,
+ * or any thread holding the scope while it is open.
+ */
+public final class Scope extends CancelNode {
+
+    private static final AtomicLong SCOPE_IDS = new AtomicLong();
+    private static final ThreadFactory VIRTUAL = Thread.ofVirtual().factory();
+
+    private enum DeadlineMode { FAIL, MOVE_ON }
+
+    private final String name;
+    private final Map<ContextKey<?>, Object> bindings;
+    private final CpuPool cpuPool;
+    private final Duration timeout;
+    private final long ownDeadline;
+    private final Thread owner;
+
+    // Guarded by this.
+    private int live;
+    private int liveOrdinary;
+    private long taskCount;
+    private boolean bodyDone;
+    private boolean closed;
+    private boolean backgroundCancelled;
+    private List<ExceptionGroup.Failure> failures;
+
+    private Scope(CancelNode parent, Builder b, WeftClock clock, long ownDeadline) {
+        super(parent, b.shield, clock, ownDeadline);
+        this.name = b.name != null ? b.name : "scope-" + SCOPE_IDS.incrementAndGet();
+        this.bindings = b.bindings.isEmpty() ? Map.of() : Map.copyOf(b.bindings);
+        Scope enclosing = parent == null ? null : parent.nearestScope();
+        this.cpuPool = b.cpuPool != null ? b.cpuPool : enclosing != null ? enclosing.cpuPool : CpuPool.shared();
+        this.timeout = b.timeout;
+        this.ownDeadline = ownDeadline;
+        this.owner = Thread.currentThread();
+    }
+
+    // ---------------------------------------------------------------- opening scopes
+
+    /**
+     * Opens a scope, runs {@code body} in it, waits for every task, and returns the body's value.
+     *
+     * @throws ExceptionGroup if the body or any task failed (S2)
+     * @throws Cancelled      if the scope was cancelled and the body ended by that cancellation
+     */
+    public static <T> T run(ScopeBody<T> body) {
+        return builder().run(body);
+    }
+
+    /**
+     * As {@link #run}, and throws {@link DeadlineExceeded} if {@code timeout} passes first: the
+     * scope is cancelled at that moment, waits for its tasks, then throws (S6).
+     */
+    public static <T> T failAfter(Duration timeout, ScopeBody<T> body) {
+        return builder().timeout(timeout).run(body);
+    }
+
+    /** As {@link #failAfter}, with the deadline given as a wall-clock instant. */
+    public static <T> T failAt(Instant deadline, ScopeBody<T> body) {
+        return builder().deadline(deadline).run(body);
+    }
+
+    /**
+     * As {@link #run}, but when {@code timeout} passes the scope is cancelled and this returns
+     * normally with {@link MoveOnResult#timedOut()} true (Trio's {@code move_on_after}).
+     */
+    public static <T> MoveOnResult<T> moveOnAfter(Duration timeout, ScopeBody<T> body) {
+        return builder().timeout(timeout).moveOn(body);
+    }
+
+    /** As {@link #moveOnAfter}, with the deadline given as a wall-clock instant. */
+    public static <T> MoveOnResult<T> moveOnAt(Instant deadline, ScopeBody<T> body) {
+        return builder().deadline(deadline).moveOn(body);
+    }
+
+    /**
+     * As {@link #run}, in a scope that ignores the cancellation and deadlines of the scopes
+     * around it (S5): for cleanup that must finish. Give it a deadline of its own
+     * ({@code Scope.builder().shield().timeout(..)}) so that it cannot hang.
+     */
+    public static <T> T shielded(ScopeBody<T> body) {
+        return builder().shield().run(body);
+    }
+
+    /** A builder for a scope with a name, a deadline, a shield, a clock, a CPU pool or context values. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The innermost scope of the current thread, if it runs inside one (S10: nowhere else). */
+    public static Optional<Scope> current() {
+        CancelNode n = Current.node();
+        return Optional.ofNullable(n == null ? null : n.nearestScope());
+    }
+
+    /** Configures and opens a scope. Not thread-safe; a builder may open several scopes. */
+    public static final class Builder {
+        private String name;
+        private boolean shield;
+        private WeftClock clock;
+        private CpuPool cpuPool;
+        private Duration timeout;
+        private Instant deadline;
+        private final Map<ContextKey<?>, Object> bindings = new LinkedHashMap<>();
+
+        private Builder() {}
+
+        /** The scope's name: in messages, cancellation reasons and task names ({@code name-1}, ...). */
+        public Builder name(String name) {
+            Objects.requireNonNull(name, "name");
+            if (name.isBlank()) throw new IllegalArgumentException("scope name is blank: give it a name that says what it does, e.g. \"fetch-profile\"");
+            this.name = name;
+            return this;
+        }
+
+        /** Makes the scope ignore the cancellation and deadlines of enclosing scopes (S5). */
+        public Builder shield() {
+            this.shield = true;
+            return this;
+        }
+
+        /** Cancels the scope {@code timeout} after it opens (replaces any {@link #deadline}). */
+        public Builder timeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "timeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("timeout is negative (" + timeout + "): pass Duration.ZERO to run with no time at all");
+            }
+            this.timeout = timeout;
+            this.deadline = null;
+            return this;
+        }
+
+        /** Cancels the scope at the wall-clock instant {@code deadline} (replaces any {@link #timeout}). */
+        public Builder deadline(Instant deadline) {
+            this.deadline = Objects.requireNonNull(deadline, "deadline");
+            this.timeout = null;
+            return this;
+        }
+
+        /** The time source for the scope and everything nested in it; default: the enclosing scope's, else the system clock. */
+        public Builder clock(WeftClock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The pool for {@link Scope#forkCpu}; default: the enclosing scope's, else {@link CpuPool#shared()}. */
+        public Builder cpuPool(CpuPool pool) {
+            this.cpuPool = Objects.requireNonNull(pool, "pool");
+            return this;
+        }
+
+        /**
+         * Binds {@code value} to {@code key} for this scope, its tasks and scopes nested in them (S10).
+         *
+         * @throws NullPointerException if the value is null: bind an {@code Optional} to say "absent"
+         */
+        public <V> Builder bind(ContextKey<V> key, V value) {
+            Objects.requireNonNull(key, "key");
+            Objects.requireNonNull(value, () -> "value for context key '" + key.name() + "' is null: bind an Optional to say \"absent\"");
+            bindings.put(key, value);
+            return this;
+        }
+
+        /**
+         * Opens the scope and runs {@code body}; a deadline, if set, behaves as {@link Scope#failAfter}.
+         *
+         * @throws ExceptionGroup   if the body or a task failed
+         * @throws DeadlineExceeded if the deadline passed first
+         * @throws Cancelled        if the scope was cancelled and the body ended by it
+         */
+        public <T> T run(ScopeBody<T> body) {
+            return open(this, body, DeadlineMode.FAIL).value();
+        }
+
+        /** Opens the scope and runs {@code body}; when the deadline passes, returns with {@code timedOut()} true. */
+        public <T> MoveOnResult<T> moveOn(ScopeBody<T> body) {
+            return open(this, body, DeadlineMode.MOVE_ON);
+        }
+    }
+
+    private static <T> MoveOnResult<T> open(Builder b, ScopeBody<T> body, DeadlineMode mode) {
+        Objects.requireNonNull(body, "body: pass the code to run in the scope, e.g. Scope.run(scope -> ...)");
+        CancelNode parent = Current.node();
+        WeftClock clock = b.clock != null ? b.clock : parent != null ? parent.clock : SystemClock.INSTANCE;
+        long own = b.timeout != null ? clock.after(b.timeout)
+                : b.deadline != null ? Deadlines.at(clock, b.deadline) : Deadlines.NONE;
+        Scope scope = new Scope(parent, b, clock, own);
+        Thread me = Thread.currentThread();
+
+        // Enter: the scope becomes this thread's innermost node.
+        if (parent != null) {
+            parent.linkChild(scope);
+            parent.detach();
+        }
+        Current.set(scope);
+        if (b.shield && parent != null && parent.effectiveReason() != null) {
+            Thread.interrupted(); // the outer cancellation's interrupt must not reach shielded code
+        }
+        scope.attach(me);
+        WeftClock.Scheduled timer = scope.armDeadline();
+
+        T value = null;
+        Throwable bodyError = null;
+        try {
+            value = body.run(scope);
+        } catch (Throwable t) {
+            bodyError = t;
+        }
+        scope.bodyFinished(bodyError);
+        boolean foreignInterrupt = scope.awaitTasks();
+        if (timer != null) timer.cancel();
+
+        // Leave: hand the thread back to the parent node, with the interrupt status it should see.
+        boolean wasCancelled = scope.effectiveReason() != null;
+        scope.detach();
+        Current.set(parent);
+        if (wasCancelled) Thread.interrupted();
+        if (parent != null) {
+            parent.unlinkChild(scope);
+            parent.attach(me); // interrupts again if the parent is cancelled (level-triggered)
+        }
+        if (foreignInterrupt) me.interrupt();
+        return scope.outcome(value, bodyError, mode);
+    }
+
+    private WeftClock.Scheduled armDeadline() {
+        if (ownDeadline == Deadlines.NONE) return null;
+        return clock.schedule(ownDeadline, () -> cancel(CancelReason.deadline(name, timeout)));
+    }
+
+    private void bodyFinished(Throwable bodyError) {
+        boolean failed = bodyError != null && !(effectiveReason() != null && isCancellation(bodyError));
+        List<ForkedTask<?>> background;
+        synchronized (this) {
+            bodyDone = true;
+            if (failed) addFailure(name + " (body)", bodyError);
+            background = backgroundToCancelLocked();
+        }
+        if (failed) cancel(CancelReason.bodyFailed(name, bodyError));
+        cancelBackground(background);
+    }
+
+    /** Waits for every task (S1). Returns true if the owner was interrupted by code outside Weft. */
+    private boolean awaitTasks() {
+        boolean foreign = false;
+        while (true) {
+            synchronized (this) {
+                if (live == 0) {
+                    closed = true;
+                    return foreign;
+                }
+            }
+            LockSupport.park(this);
+            if (Thread.interrupted() && effectiveReason() == null) {
+                // Someone outside Weft interrupted the owner (say, Future.cancel(true)): treat it
+                // as a request to cancel this scope, and give the interrupt back on the way out.
+                foreign = true;
+                cancel(CancelReason.interrupted(describe()));
+            }
+        }
+    }
+
+    void taskFinished(ForkedTask<?> task, Throwable failure) {
+        List<ForkedTask<?>> background;
+        boolean wake;
+        synchronized (this) {
+            unlinkChild(task);
+            live--;
+            if (!task.background) liveOrdinary--;
+            if (failure != null) addFailure(task.name, failure);
+            background = backgroundToCancelLocked();
+            wake = bodyDone && live == 0;
+        }
+        if (failure != null) cancel(CancelReason.taskFailed(task.name, failure));
+        cancelBackground(background);
+        if (wake) LockSupport.unpark(owner);
+    }
+
+    private void addFailure(String taskName, Throwable t) {
+        if (failures == null) failures = new ArrayList<>(2);
+        failures.add(new ExceptionGroup.Failure(taskName, t));
+    }
+
+    /** S8: once the body and all ordinary tasks are done, the background tasks go. Caller holds the monitor. */
+    private List<ForkedTask<?>> backgroundToCancelLocked() {
+        if (!bodyDone || liveOrdinary > 0 || live == 0 || backgroundCancelled) return null;
+        backgroundCancelled = true;
+        List<ForkedTask<?>> out = new ArrayList<>();
+        for (CancelNode c = firstChildLocked(); c != null; c = c.nextSiblingLocked()) {
+            if (c instanceof ForkedTask<?> t && t.background) out.add(t);
+        }
+        return out;
+    }
+
+    private void cancelBackground(List<ForkedTask<?>> background) {
+        if (background == null) return;
+        CancelReason reason = CancelReason.scopeFinished(name);
+        for (ForkedTask<?> t : background) t.cancel(reason);
+    }
+
+    private <T> MoveOnResult<T> outcome(T value, Throwable bodyError, DeadlineMode mode) {
+        List<ExceptionGroup.Failure> failed;
+        synchronized (this) {
+            failed = failures == null ? List.of() : List.copyOf(failures);
+        }
+        if (!failed.isEmpty()) {
+            String msg = failed.size() == 1 ? "1 failure in scope '" + name + "'"
+                    : failed.size() + " failures in scope '" + name + "'";
+            throw new ExceptionGroup(msg, failed);
+        }
+        CancelReason own = ownReason();
+        boolean deadlinePassed = own != null && own.kind() == CancelReason.Kind.DEADLINE;
+        if (deadlinePassed && mode == DeadlineMode.FAIL) {
+            throw new DeadlineExceeded(name, timeout, own);
+        }
+        if (bodyError != null) { // a cancellation, or it would be among the failures
+            if (deadlinePassed) return MoveOnResult.cutShort();
+            if (bodyError instanceof Cancelled c) throw c;
+            CancelReason r = own != null ? own : parent != null ? parent.effectiveReason() : null;
+            throw new Cancelled(r != null ? r : CancelReason.interrupted(describe()), bodyError);
+        }
+        return deadlinePassed ? MoveOnResult.timedOut(value) : MoveOnResult.completed(value);
+    }
+
+    // ---------------------------------------------------------------- forking
+
+    /** Forks {@code work} on a new virtual thread named {@code <scope>-<n>}. */
+    public <T> Task<T> fork(Callable<T> work) {
+        return fork(null, work);
+    }
+
+    /** Forks {@code work} on a new virtual thread with the given name (shown in thread dumps). */
+    public <T> Task<T> fork(String name, Callable<T> work) {
+        return launch(name, work, ExecutionKind.VIRTUAL, false, null);
+    }
+
+    /**
+     * Forks a background (daemon) task: the scope does not wait for it to finish by itself, but
+     * cancels it once the body and every ordinary task are done, then waits for it (S8). Its
+     * failures are still reported; its cancellation is not.
+     */
+    public <T> Task<T> forkBackground(Callable<T> work) {
+        return forkBackground(null, work);
+    }
+
+    /** As {@link #forkBackground(Callable)}, with a name. */
+    public <T> Task<T> forkBackground(String name, Callable<T> work) {
+        return launch(name, work, ExecutionKind.VIRTUAL, true, null);
+    }
+
+    /**
+     * Forks CPU-bound {@code work} onto the scope's {@link CpuPool} (cores by default), so it
+     * cannot starve the carrier threads of virtual threads. It sees cancellation at
+     * {@link Weft#checkpoint()} and at interruptible calls; if it is cancelled while still
+     * queued, it never runs.
+     */
+    public <T> Task<T> forkCpu(Callable<T> work) {
+        return forkCpu(null, work);
+    }
+
+    /** As {@link #forkCpu(Callable)}, with a name. */
+    public <T> Task<T> forkCpu(String name, Callable<T> work) {
+        return launch(name, work, ExecutionKind.CPU, false, null);
+    }
+
+    /**
+     * Starts the process that {@code command} describes and returns a task whose value is its
+     * {@link ProcessResult} (exit status and captured output). When the scope or task is
+     * cancelled, the process and its descendants are destroyed. See {@link ProcessRunner}.
+     */
+    public Task<ProcessResult> forkProcess(ProcessBuilder command) {
+        return forkProcess(null, command);
+    }
+
+    /** As {@link #forkProcess(ProcessBuilder)}, with a name. */
+    public Task<ProcessResult> forkProcess(String name, ProcessBuilder command) {
+        ProcessRunner runner = new ProcessRunner(command);
+        return launch(name, runner, ExecutionKind.PROCESS, false, null);
+    }
+
+    /**
+     * Starts a task and waits until it calls {@code status.started(value)}, then returns that
+     * value while the task goes on in this scope (S7). A failure before the signal is thrown
+     * here (unchecked as it is, checked wrapped in {@link TaskFailedException}) and is not
+     * reported by the scope; a failure after it is reported by the scope as usual. If the caller
+     * is cancelled while waiting, the task is cancelled too, and this throws {@link Cancelled}.
+     *
+     * @throws IllegalStateException  if the task returned without calling {@code started}
+     * @throws TaskCancelledException if the task was cancelled before it started
+     */
+    public <V> V start(StartBody<V> body) {
+        return start(null, body);
+    }
+
+    /** As {@link #start(StartBody)}, with a name. */
+    public <V> V start(String name, StartBody<V> body) {
+        Objects.requireNonNull(body, "body");
+        StartSignal<V> signal = new StartSignal<>();
+        ForkedTask<Void> task = launch(name, () -> {
+            body.run(signal);
+            return null;
+        }, ExecutionKind.VIRTUAL, false, signal);
+        try {
+            Waits.await(signal::isSettled, Deadlines.NONE, signal);
+        } catch (Cancelled c) {
+            task.cancel(CancelReason.starterCancelled(task.name, c.reason()));
+            Waits.awaitUninterruptibly(signal::isSettled, signal);
+            Thread.currentThread().interrupt();
+            throw c;
+        }
+        return signal.outcome(task.name);
+    }
+
+    private <T> ForkedTask<T> launch(String taskName, Callable<T> work, ExecutionKind kind, boolean background,
+                                     StartSignal<?> signal) {
+        Objects.requireNonNull(work, "work: pass the code the task runs");
+        ForkedTask<T> task;
+        synchronized (this) {
+            if (closed) {
+                throw new IllegalStateException("scope '" + name + "' is closed: fork from its body or its tasks while it is open");
+            }
+            String n = taskName != null ? taskName : name + "-" + (++taskCount);
+            if (taskName != null) taskCount++;
+            task = new ForkedTask<>(this, n, work, kind, background, signal, kind == ExecutionKind.CPU ? cpuPool : null);
+            linkChild(task);
+            live++;
+            if (!background) liveOrdinary++;
+        }
+        try {
+            if (kind == ExecutionKind.CPU) {
+                cpuPool.execute(task);
+            } else {
+                Thread t = VIRTUAL.newThread(task);
+                t.setName(task.name);
+                t.start();
+            }
+        } catch (RejectedExecutionException | OutOfMemoryError e) {
+            synchronized (this) {
+                unlinkChild(task);
+                live--;
+                if (!background) liveOrdinary--;
+            }
+            if (e instanceof RejectedExecutionException) {
+                throw new IllegalStateException("cannot fork '" + task.name + "': CPU pool '" + cpuPool.name()
+                        + "' is closed; give the scope an open pool with Scope.builder().cpuPool(..)", e);
+            }
+            throw e;
+        }
+        return task;
+    }
+
+    // ---------------------------------------------------------------- control and inspection
+
+    /** The scope's name. */
+    public String name() {
+        return name;
+    }
+
+    @Override
+    String describe() {
+        return "scope '" + name + "'";
+    }
+
+    /**
+     * Cancels the scope: every task and nested scope that is not shielded sees {@link Cancelled}
+     * at its next cancellation point (S3), with this reason (S4). Idempotent: the first reason is kept.
+     */
+    public void cancel(String reason) {
+        cancel(CancelReason.requested(describe(), reason));
+    }
+
+    /** Whether the scope is cancelled, by itself or by an enclosing scope it is not shielded from. */
+    public boolean isCancelled() {
+        return effectiveReason() != null;
+    }
+
+    /** Why the scope is cancelled, if it is. */
+    public Optional<CancelReason> cancelReason() {
+        return Optional.ofNullable(effectiveReason());
+    }
+
+    /** The effective deadline of the scope: its own, or the nearest enclosing one up to a shield. */
+    public Optional<Instant> deadline() {
+        return deadline == Deadlines.NONE ? Optional.empty() : Optional.of(Deadlines.toInstant(clock, deadline));
+    }
+
+    /** The scope's clock. */
+    public WeftClock clock() {
+        return clock;
+    }
+
+    /** The value bound to {@code key} in this scope itself (not enclosing ones), if any. */
+    <V> V boundHere(ContextKey<V> key) {
+        return key.cast(bindings.get(key));
+    }
+
+    /** An immutable snapshot of the scope and its live tasks. */
+    public ScopeStatistics statistics() {
+        List<ScopeStatistics.TaskSnapshot> tasks = new ArrayList<>();
+        int liveNow;
+        int background = 0;
+        synchronized (this) {
+            liveNow = live;
+            for (CancelNode c = firstChildLocked(); c != null; c = c.nextSiblingLocked()) {
+                if (c instanceof ForkedTask<?> t) {
+                    tasks.add(new ScopeStatistics.TaskSnapshot(t.name, t.kind, t.state(), t.background));
+                    if (t.background) background++;
+                }
+            }
+        }
+        return new ScopeStatistics(name, liveNow, background, tasks, cancelReason(), deadline());
+    }
+
+    @Override
+    public String toString() {
+        return "Scope[" + name + (isCancelled() ? ", cancelled" : "") + "]";
+    }
+}

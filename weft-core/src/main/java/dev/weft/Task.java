@@ -1,0 +1,58 @@
+package dev.weft;
+
+/**
+ * A handle on a forked task. The same type for every {@link ExecutionKind}: a virtual thread, a
+ * CPU pool thread or a child process.
+ *
+ * <p>A task never outlives its {@link Scope} (S1). Its failure is reported by the scope in an
+ * {@link ExceptionGroup} (S2), whether or not anybody joins it; {@link #join()} is only how a
+ * sibling or the body reads its value.
+ *
+ * @param <T> what the task returns
+ */
+public interface Task<T> {
+
+    /** The task's name; also the name of its thread while it runs, so it shows in thread dumps. */
+    String name();
+
+    /** Where it runs. */
+    ExecutionKind kind();
+
+    /** Its state now; may be stale as soon as it is returned, unless {@link TaskState#isDone()}. */
+    TaskState state();
+
+    /** Whether it has finished (succeeded, failed, or cancelled). */
+    default boolean isDone() {
+        return state().isDone();
+    }
+
+    /**
+     * Waits for the task to finish and returns its value. This wait is a cancellation point:
+     * if the caller's scope is cancelled, it throws {@link Cancelled} (the task is not touched).
+     *
+     * @throws TaskFailedException    if the task failed (the cause is its failure)
+     * @throws TaskCancelledException if the task was cancelled
+     */
+    T join();
+
+    /**
+     * The value of a task that succeeded, without waiting.
+     *
+     * @throws IllegalStateException if it has not succeeded (yet), naming its state
+     */
+    T result();
+
+    /**
+     * The failure of a task that failed, without waiting.
+     *
+     * @throws IllegalStateException if it is not in state {@link TaskState#FAILED}
+     */
+    Throwable exception();
+
+    /**
+     * Cancels this task alone (its scope and siblings go on); it ends {@link TaskState#CANCELLED}
+     * at its next cancellation point, and its {@link Cancelled} is not reported as a failure.
+     * Idempotent: the first reason is kept.
+     */
+    void cancel(String reason);
+}
