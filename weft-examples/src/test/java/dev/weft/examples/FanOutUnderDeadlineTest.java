@@ -1,0 +1,27 @@
+package dev.weft.examples;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class FanOutUnderDeadlineTest {
+
+    @Test
+    void exampleShowsDeadlineFailureAndReasons() {
+        var bytes = new ByteArrayOutputStream();
+        FanOutUnderDeadline.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        String out = bytes.toString(StandardCharsets.UTF_8);
+
+        assertThat(out).contains("timed out: true");
+        assertThat(out).contains("lookup-Perth was cancelled: deadline of scope");
+        assertThat(out).contains("1 failure in scope 'forecast'");
+        assertThat(out).contains("task 'lookup-Atlantis'").contains("no such city: Atlantis");
+        assertThat(out).contains("lookup-Quito was cancelled because task 'lookup-Atlantis' failed");
+        assertThat(out).contains("lookup-Hanoi was cancelled because task 'lookup-Atlantis' failed");
+        assertThat(out).contains("the one failure, unwrapped: java.lang.IllegalStateException: no such city: Atlantis");
+    }
+}
