@@ -30,37 +30,47 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
 
     private static final int PENDING = 0, RUNNING = 1, SUCCEEDED = 2, FAILED = 3, CANCELLED = 4;
 
-    final Scope scope;
-    final String name;
+    // Kept small on purpose: this object is most of what a fork allocates besides the thread.
+    private String name;        // null until asked for, when the task was not given one
+    private final int seq;      // its number in the scope, for the default name
     final ExecutionKind kind;
     final boolean background;
     private final Callable<T> work;
     /** Non-null for tasks launched by {@link Scope#start}. */
     final StartSignal<?> startSignal;
-    /** The pool that runs a CPU task; null otherwise. */
-    private final CpuPool pool;
 
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
-    private T value;
-    private Throwable outcome;
+    private Object result;      // the value, or the Throwable it ended with; guarded by this
     private List<Thread> joiners; // guarded by this
 
-    ForkedTask(Scope scope, String name, Callable<T> work, ExecutionKind kind, boolean background,
-               StartSignal<?> startSignal, CpuPool pool) {
-        super(scope, false, scope.clock, Deadlines.NONE);
-        this.scope = scope;
+    ForkedTask(Scope scope, String name, int seq, Callable<T> work, ExecutionKind kind, boolean background,
+               StartSignal<?> startSignal) {
+        super(scope, false, scope.clock);
         this.name = name;
+        this.seq = seq;
         this.work = work;
         this.kind = kind;
         this.background = background;
         this.startSignal = startSignal;
-        this.pool = pool;
+    }
+
+    private Scope scope() {
+        return (Scope) parent;
+    }
+
+    /**
+     * The name its thread carries. A named task's thread has its name; an unnamed task's thread
+     * has the scope's name (one shared string, no allocation per fork), so a thread dump still
+     * shows which scope every thread belongs to.
+     */
+    String threadName() {
+        return name != null ? name : scope().name();
     }
 
     @Override
     String describe() {
-        return "task '" + name + "'";
+        return "task '" + name() + "'";
     }
 
     @Override
@@ -70,7 +80,7 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
         String poolThreadName = null;
         if (kind == ExecutionKind.CPU) {
             poolThreadName = me.getName();
-            me.setName(name);
+            me.setName(threadName());
         }
         Current.set(this);
         attach(me);
@@ -87,8 +97,8 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
             thrown = t;
         } finally {
             detach();
-            Current.set(null);
             if (poolThreadName != null) {
+                Current.set(null); // a virtual thread ends here anyway; a pool thread is reused
                 Thread.interrupted(); // no cancellation of this task can reach the pool thread now
                 me.setName(poolThreadName);
             }
@@ -99,7 +109,7 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
     @Override
     void onEffectivelyCancelled() {
         if (kind == ExecutionKind.CPU && STATE.compareAndSet(this, PENDING, RUNNING)) {
-            pool.remove(this);
+            scope().cpuPool().remove(this);
             complete(null, new Cancelled(effectiveReason()));
         }
     }
@@ -115,8 +125,7 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
         }
         List<Thread> toWake;
         synchronized (this) {
-            value = v;
-            outcome = thrown;
+            result = thrown != null ? thrown : v;
             state = end;
             toWake = joiners;
             joiners = null;
@@ -126,12 +135,17 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
         if (startSignal != null && startSignal.finishedBeforeStart(this, end, thrown)) {
             failure = null; // the caller of start() gets it instead of the scope (S7)
         }
-        scope.taskFinished(this, failure);
+        scope().taskFinished(this, failure);
     }
 
     @Override
     public String name() {
-        return name;
+        String n = name;
+        if (n == null) {
+            n = scope().name() + "-" + seq;
+            name = n; // racy but idempotent: every thread computes the same string
+        }
+        return n;
     }
 
     @Override
@@ -171,13 +185,14 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
         return outcome();
     }
 
+    @SuppressWarnings("unchecked")
     private T outcome() {
         synchronized (this) {
             return switch (state()) {
-                case SUCCEEDED -> value;
-                case FAILED -> throw new TaskFailedException(name, outcome);
-                case CANCELLED -> throw new TaskCancelledException(name, cancelReasonOf(outcome));
-                default -> throw new IllegalStateException("task '" + name + "' has not finished");
+                case SUCCEEDED -> (T) result;
+                case FAILED -> throw new TaskFailedException(name(), (Throwable) result);
+                case CANCELLED -> throw new TaskCancelledException(name(), cancelReasonOf((Throwable) result));
+                default -> throw new IllegalStateException("task '" + name() + "' has not finished");
             };
         }
     }
@@ -192,11 +207,12 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
     public T result() {
         TaskState s = state();
         if (s != TaskState.SUCCEEDED) {
-            throw new IllegalStateException("task '" + name + "' has no result: it is " + s
+            throw new IllegalStateException("task '" + name() + "' has no result: it is " + s
                     + (s.isDone() ? "" : "; use join() to wait for it"));
         }
         synchronized (this) {
-            return value;
+            @SuppressWarnings("unchecked") T v = (T) result;
+            return v;
         }
     }
 
@@ -204,10 +220,10 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
     public Throwable exception() {
         TaskState s = state();
         if (s != TaskState.FAILED) {
-            throw new IllegalStateException("task '" + name + "' has no exception: it is " + s);
+            throw new IllegalStateException("task '" + name() + "' has no exception: it is " + s);
         }
         synchronized (this) {
-            return outcome;
+            return (Throwable) result;
         }
     }
 
@@ -218,6 +234,6 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
 
     @Override
     public String toString() {
-        return "Task[" + name + ", " + kind + ", " + state() + "]";
+        return "Task[" + name() + ", " + kind + ", " + state() + "]";
     }
 }

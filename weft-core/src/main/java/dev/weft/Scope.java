@@ -12,6 +12,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicLong;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -73,6 +75,29 @@ public final class Scope extends CancelNode {
 
     private static final AtomicLong SCOPE_IDS = new AtomicLong();
     private static final ThreadFactory VIRTUAL = Thread.ofVirtual().factory();
+    private static final VarHandle COUNTS;
+    private static final VarHandle TASK_SEQ;
+    private static final VarHandle BACKGROUND_CANCELLED;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            COUNTS = l.findVarHandle(Scope.class, "counts", long.class);
+            TASK_SEQ = l.findVarHandle(Scope.class, "taskSeq", int.class);
+            BACKGROUND_CANCELLED = l.findVarHandle(Scope.class, "backgroundCancelled", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    // counts packs the live-task count, the ordinary (non-background) count and two flags into
+    // one long, so a fork or a completion is a single atomic add and the owner's "all done, now
+    // closed" is a single compare-and-set that no concurrent fork can slip past.
+    private static final long LIVE = 1L;
+    private static final long ORDINARY = 1L << 29;
+    private static final long COUNT_MASK = ORDINARY - 1;
+    private static final long BODY_DONE = 1L << 58;
+    private static final long CLOSED = 1L << 59;
 
     private enum DeadlineMode { FAIL, MOVE_ON }
 
@@ -80,27 +105,40 @@ public final class Scope extends CancelNode {
     private final Map<ContextKey<?>, Object> bindings;
     private final CpuPool cpuPool;
     private final Duration timeout;
+    /** This scope's own deadline, or NONE; armed even when an enclosing one comes first. */
     private final long ownDeadline;
+    private final long effectiveDeadline;
     private final Thread owner;
 
-    // Guarded by this.
-    private int live;
-    private int liveOrdinary;
-    private long taskCount;
-    private boolean bodyDone;
-    private boolean closed;
-    private boolean backgroundCancelled;
-    private List<ExceptionGroup.Failure> failures;
+    @SuppressWarnings("unused") private volatile long counts;                 // through COUNTS
+    @SuppressWarnings("unused") private volatile int taskSeq;                 // through TASK_SEQ
+    @SuppressWarnings("unused") private volatile boolean backgroundCancelled; // through BACKGROUND_CANCELLED
+    private List<ExceptionGroup.Failure> failures; // guarded by this; rare, so a monitor is fine
+
+    private static int live(long c) {
+        return (int) (c & COUNT_MASK);
+    }
+
+    private static int ordinary(long c) {
+        return (int) ((c >>> 29) & COUNT_MASK);
+    }
 
     private Scope(CancelNode parent, Builder b, WeftClock clock, long ownDeadline) {
-        super(parent, b.shield, clock, ownDeadline);
+        super(parent, b.shield, clock);
         this.name = b.name != null ? b.name : "scope-" + SCOPE_IDS.incrementAndGet();
         this.bindings = b.bindings.isEmpty() ? Map.of() : Map.copyOf(b.bindings);
         Scope enclosing = parent == null ? null : parent.nearestScope();
         this.cpuPool = b.cpuPool != null ? b.cpuPool : enclosing != null ? enclosing.cpuPool : CpuPool.shared();
         this.timeout = b.timeout;
+        long inherited = super.deadlineNanos();
         this.ownDeadline = ownDeadline;
+        this.effectiveDeadline = Math.min(ownDeadline, inherited);
         this.owner = Thread.currentThread();
+    }
+
+    @Override
+    long deadlineNanos() {
+        return effectiveDeadline;
     }
 
     // ---------------------------------------------------------------- opening scopes
@@ -298,25 +336,22 @@ public final class Scope extends CancelNode {
 
     private void bodyFinished(Throwable bodyError) {
         boolean failed = bodyError != null && !(effectiveReason() != null && isCancellation(bodyError));
-        List<ForkedTask<?>> background;
-        synchronized (this) {
-            bodyDone = true;
-            if (failed) addFailure(name + " (body)", bodyError);
-            background = backgroundToCancelLocked();
+        if (failed) {
+            addFailure(name + " (body)", bodyError);
+            cancel(CancelReason.bodyFailed(name, bodyError));
         }
-        if (failed) cancel(CancelReason.bodyFailed(name, bodyError));
-        cancelBackground(background);
+        long c = (long) COUNTS.getAndAdd(this, BODY_DONE) + BODY_DONE;
+        if (ordinary(c) == 0 && live(c) > 0) cancelBackground();
     }
 
     /** Waits for every task (S1). Returns true if the owner was interrupted by code outside Weft. */
     private boolean awaitTasks() {
         boolean foreign = false;
         while (true) {
-            synchronized (this) {
-                if (live == 0) {
-                    closed = true;
-                    return foreign;
-                }
+            long c = (long) COUNTS.getVolatile(this);
+            if (live(c) == 0) {
+                if (COUNTS.compareAndSet(this, c, c | CLOSED)) return foreign;
+                continue; // a task forked meanwhile
             }
             LockSupport.park(this);
             if (Thread.interrupted() && effectiveReason() == null) {
@@ -329,41 +364,32 @@ public final class Scope extends CancelNode {
     }
 
     void taskFinished(ForkedTask<?> task, Throwable failure) {
-        List<ForkedTask<?>> background;
-        boolean wake;
-        synchronized (this) {
-            unlinkChild(task);
-            live--;
-            if (!task.background) liveOrdinary--;
-            if (failure != null) addFailure(task.name, failure);
-            background = backgroundToCancelLocked();
-            wake = bodyDone && live == 0;
+        if (failure != null) {
+            // Recorded before the count drops, so the owner sees it once it sees the task gone.
+            addFailure(task.name(), failure);
+            cancel(CancelReason.taskFailed(task.name(), failure));
         }
-        if (failure != null) cancel(CancelReason.taskFailed(task.name, failure));
-        cancelBackground(background);
-        if (wake) LockSupport.unpark(owner);
+        unlinkChild(task);
+        long delta = task.background ? LIVE : LIVE | ORDINARY;
+        long c = (long) COUNTS.getAndAdd(this, -delta) - delta;
+        if ((c & BODY_DONE) != 0) {
+            if (live(c) == 0) LockSupport.unpark(owner);
+            else if (ordinary(c) == 0) cancelBackground();
+        }
     }
 
-    private void addFailure(String taskName, Throwable t) {
+    private synchronized void addFailure(String taskName, Throwable t) {
         if (failures == null) failures = new ArrayList<>(2);
         failures.add(new ExceptionGroup.Failure(taskName, t));
     }
 
-    /** S8: once the body and all ordinary tasks are done, the background tasks go. Caller holds the monitor. */
-    private List<ForkedTask<?>> backgroundToCancelLocked() {
-        if (!bodyDone || liveOrdinary > 0 || live == 0 || backgroundCancelled) return null;
-        backgroundCancelled = true;
-        List<ForkedTask<?>> out = new ArrayList<>();
-        for (CancelNode c = firstChildLocked(); c != null; c = c.nextSiblingLocked()) {
-            if (c instanceof ForkedTask<?> t && t.background) out.add(t);
-        }
-        return out;
-    }
-
-    private void cancelBackground(List<ForkedTask<?>> background) {
-        if (background == null) return;
+    /** S8: once the body and all ordinary tasks are done, the background tasks go (once). */
+    private void cancelBackground() {
+        if (!BACKGROUND_CANCELLED.compareAndSet(this, false, true)) return;
         CancelReason reason = CancelReason.scopeFinished(name);
-        for (ForkedTask<?> t : background) t.cancel(reason);
+        forEachChild(c -> {
+            if (c instanceof ForkedTask<?> t && t.background) t.cancel(reason);
+        });
     }
 
     private <T> MoveOnResult<T> outcome(T value, Throwable bodyError, DeadlineMode mode) {
@@ -471,45 +497,44 @@ public final class Scope extends CancelNode {
         try {
             Waits.await(signal::isSettled, Deadlines.NONE, signal);
         } catch (Cancelled c) {
-            task.cancel(CancelReason.starterCancelled(task.name, c.reason()));
+            task.cancel(CancelReason.starterCancelled(task.name(), c.reason()));
             Waits.awaitUninterruptibly(signal::isSettled, signal);
             Thread.currentThread().interrupt();
             throw c;
         }
-        return signal.outcome(task.name);
+        return signal.outcome(task.name());
     }
 
     private <T> ForkedTask<T> launch(String taskName, Callable<T> work, ExecutionKind kind, boolean background,
                                      StartSignal<?> signal) {
         Objects.requireNonNull(work, "work: pass the code the task runs");
-        ForkedTask<T> task;
-        synchronized (this) {
-            if (closed) {
-                throw new IllegalStateException("scope '" + name + "' is closed: fork from its body or its tasks while it is open");
-            }
-            String n = taskName != null ? taskName : name + "-" + (++taskCount);
-            if (taskName != null) taskCount++;
-            task = new ForkedTask<>(this, n, work, kind, background, signal, kind == ExecutionKind.CPU ? cpuPool : null);
-            linkChild(task);
-            live++;
-            if (!background) liveOrdinary++;
+        long delta = background ? LIVE : LIVE | ORDINARY;
+        long c = (long) COUNTS.getAndAdd(this, delta);
+        if ((c & CLOSED) != 0) {
+            COUNTS.getAndAdd(this, -delta);
+            throw new IllegalStateException("scope '" + name + "' is closed: fork from its body or its tasks while it is open");
         }
+        if (live(c) == COUNT_MASK - 1) {
+            COUNTS.getAndAdd(this, -delta);
+            throw new IllegalStateException("scope '" + name + "' has " + live(c) + " live tasks, the most one scope can hold");
+        }
+        int seq = (int) TASK_SEQ.getAndAdd(this, 1) + 1;
+        ForkedTask<T> task = new ForkedTask<>(this, taskName, seq, work, kind, background, signal);
+        linkChild(task);
+        if (background && backgroundCancelled) task.cancel(CancelReason.scopeFinished(name));
         try {
             if (kind == ExecutionKind.CPU) {
                 cpuPool.execute(task);
             } else {
                 Thread t = VIRTUAL.newThread(task);
-                t.setName(task.name);
+                t.setName(task.threadName());
                 t.start();
             }
         } catch (RejectedExecutionException | OutOfMemoryError e) {
-            synchronized (this) {
-                unlinkChild(task);
-                live--;
-                if (!background) liveOrdinary--;
-            }
+            unlinkChild(task);
+            COUNTS.getAndAdd(this, -delta);
             if (e instanceof RejectedExecutionException) {
-                throw new IllegalStateException("cannot fork '" + task.name + "': CPU pool '" + cpuPool.name()
+                throw new IllegalStateException("cannot fork '" + task.name() + "': CPU pool '" + cpuPool.name()
                         + "' is closed; give the scope an open pool with Scope.builder().cpuPool(..)", e);
             }
             throw e;
@@ -518,6 +543,10 @@ public final class Scope extends CancelNode {
     }
 
     // ---------------------------------------------------------------- control and inspection
+
+    CpuPool cpuPool() {
+        return cpuPool;
+    }
 
     /** The scope's name. */
     public String name() {
@@ -549,7 +578,7 @@ public final class Scope extends CancelNode {
 
     /** The effective deadline of the scope: its own, or the nearest enclosing one up to a shield. */
     public Optional<Instant> deadline() {
-        return deadline == Deadlines.NONE ? Optional.empty() : Optional.of(Deadlines.toInstant(clock, deadline));
+        return effectiveDeadline == Deadlines.NONE ? Optional.empty() : Optional.of(Deadlines.toInstant(clock, effectiveDeadline));
     }
 
     /** The scope's clock. */
@@ -565,18 +594,13 @@ public final class Scope extends CancelNode {
     /** An immutable snapshot of the scope and its live tasks. */
     public ScopeStatistics statistics() {
         List<ScopeStatistics.TaskSnapshot> tasks = new ArrayList<>();
-        int liveNow;
-        int background = 0;
-        synchronized (this) {
-            liveNow = live;
-            for (CancelNode c = firstChildLocked(); c != null; c = c.nextSiblingLocked()) {
-                if (c instanceof ForkedTask<?> t) {
-                    tasks.add(new ScopeStatistics.TaskSnapshot(t.name, t.kind, t.state(), t.background));
-                    if (t.background) background++;
-                }
+        forEachChild(c -> {
+            if (c instanceof ForkedTask<?> t && !t.state().isDone()) {
+                tasks.add(new ScopeStatistics.TaskSnapshot(t.name(), t.kind, t.state(), t.background));
             }
-        }
-        return new ScopeStatistics(name, liveNow, background, tasks, cancelReason(), deadline());
+        });
+        int background = (int) tasks.stream().filter(ScopeStatistics.TaskSnapshot::background).count();
+        return new ScopeStatistics(name, tasks.size(), background, tasks, cancelReason(), deadline());
     }
 
     @Override

@@ -54,15 +54,17 @@ public final class Weft {
     /** The effective deadline here: the nearest one of the enclosing scopes, up to a shield (S6). */
     public static Optional<Instant> deadline() {
         CancelNode n = Current.node();
-        if (n == null || n.deadline == Deadlines.NONE) return Optional.empty();
-        return Optional.of(Deadlines.toInstant(n.clock, n.deadline));
+        long d = n == null ? Deadlines.NONE : n.deadlineNanos();
+        if (d == Deadlines.NONE) return Optional.empty();
+        return Optional.of(Deadlines.toInstant(n.clock, d));
     }
 
     /** Time left until {@link #deadline()}; zero once it has passed. */
     public static Optional<Duration> remaining() {
         CancelNode n = Current.node();
-        if (n == null || n.deadline == Deadlines.NONE) return Optional.empty();
-        return Optional.of(Duration.ofNanos(Math.max(0, n.deadline - n.clock.nanoTime())));
+        long d = n == null ? Deadlines.NONE : n.deadlineNanos();
+        if (d == Deadlines.NONE) return Optional.empty();
+        return Optional.of(Duration.ofNanos(Math.max(0, d - n.clock.nanoTime())));
     }
 
     /** The current scope's clock, or {@link WeftClock#system()} outside any scope. */
