@@ -418,7 +418,10 @@ public final class Scope extends CancelNode {
 
     // ---------------------------------------------------------------- forking
 
-    /** Forks {@code work} on a new virtual thread named {@code <scope>-<n>}. */
+    /**
+     * Forks {@code work} on a new virtual thread. The task is named {@code <scope>-<n>}; its
+     * thread carries the scope's name (name the task to see it in thread dumps).
+     */
     public <T> Task<T> fork(Callable<T> work) {
         return fork(null, work);
     }

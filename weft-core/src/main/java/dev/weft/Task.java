@@ -12,7 +12,11 @@ package dev.weft;
  */
 public interface Task<T> {
 
-    /** The task's name; also the name of its thread while it runs, so it shows in thread dumps. */
+    /**
+     * The task's name: the one given at fork, or {@code <scope>-<n>}. A named task's thread
+     * carries the name while it runs, so it shows in thread dumps; an unnamed task's thread
+     * carries its scope's name (see {@code docs/adr/0007-thread-names.md}).
+     */
     String name();
 
     /** Where it runs. */
