@@ -29,11 +29,22 @@ final class ProcessRunner implements Callable<ProcessResult> {
     private final List<String> command;
 
     ProcessRunner(ProcessBuilder builder) {
-        this.builder = Objects.requireNonNull(builder, "command: pass a ProcessBuilder describing the process");
+        Objects.requireNonNull(builder, "command: pass a ProcessBuilder describing the process");
         this.command = List.copyOf(builder.command());
         if (command.isEmpty()) {
             throw new IllegalArgumentException("the ProcessBuilder has no command: give it one, e.g. new ProcessBuilder(\"ls\", \"-l\")");
         }
+        // A private copy taken at fork time: the caller may reuse or change its builder, and the
+        // output redirects this runner sets must never leak into the caller's object.
+        ProcessBuilder copy = new ProcessBuilder(command)
+                .directory(builder.directory())
+                .redirectInput(builder.redirectInput())
+                .redirectOutput(builder.redirectOutput())
+                .redirectError(builder.redirectError())
+                .redirectErrorStream(builder.redirectErrorStream());
+        copy.environment().clear();
+        copy.environment().putAll(builder.environment());
+        this.builder = copy;
     }
 
     @Override
