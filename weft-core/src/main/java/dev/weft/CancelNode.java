@@ -195,12 +195,18 @@ abstract class CancelNode {
     }
 
     /**
-     * Whether {@code t} is what a cancellation point throws: {@link Cancelled}, or one of the
-     * JDK's interrupt exceptions, directly or as a cause (code often wraps
-     * {@code InterruptedException} in a {@code RuntimeException}). Only consulted when the node
-     * is effectively cancelled, so a real failure in a live scope is never mistaken for one.
+     * Whether {@code t}, thrown by code whose node is effectively cancelled, is a consequence of
+     * that cancellation rather than a failure of its own (S2: "never the cancellations it
+     * caused"). True for what a cancellation point throws: {@link Cancelled}, or one of the JDK's
+     * interrupt exceptions, directly or as a cause (code often wraps
+     * {@code InterruptedException} in a {@code RuntimeException}). True also for
+     * {@link TaskFailedException} and {@link TaskCancelledException}: a cancelled joiner that
+     * passes on a sibling's end adds nothing, since the failed task's own scope reports the
+     * failure itself. Only consulted when the node is effectively cancelled, so a real failure
+     * in a live scope is never mistaken for one.
      */
     static boolean isCancellation(Throwable t) {
+        if (t instanceof TaskFailedException || t instanceof TaskCancelledException) return true;
         for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
             if (t instanceof Cancelled
                     || t instanceof InterruptedException

@@ -182,6 +182,11 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
                 }
             }
         }
+        if (state() == TaskState.CANCELLED) {
+            // A cancelled caller ends by its own cancellation (S3), not by this task's: else a
+            // sibling cancelled by the same failure would report TaskCancelledException (S2).
+            Waits.checkCancelled(Current.node());
+        }
         return outcome();
     }
 

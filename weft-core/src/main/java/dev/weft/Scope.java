@@ -317,8 +317,8 @@ public final class Scope extends CancelNode {
         if (timer != null) timer.cancel();
 
         // Leave: hand the thread back to the parent node, with the interrupt status it should see.
-        boolean wasCancelled = scope.effectiveReason() != null;
-        scope.detach();
+        scope.detach(); // from here on no canceller of the scope interrupts this thread...
+        boolean wasCancelled = scope.effectiveReason() != null; // ...and one that did is seen here
         Current.set(parent);
         if (wasCancelled) Thread.interrupted();
         if (parent != null) {
@@ -503,6 +503,9 @@ public final class Scope extends CancelNode {
             task.cancel(CancelReason.starterCancelled(task.name(), c.reason()));
             Waits.awaitUninterruptibly(signal::isSettled, signal);
             Thread.currentThread().interrupt();
+            // The task failed before started(): the scope leaves that failure to this caller, so
+            // throw it rather than lose it behind the cancellation (S2, S7).
+            if (signal.failedBeforeStart()) return signal.outcome(task.name());
             throw c;
         }
         return signal.outcome(task.name());

@@ -44,6 +44,11 @@ final class StartSignal<V> implements TaskStatus<V> {
         return true;
     }
 
+    /** Whether the task ended with a failure (not a cancellation) before it called started(). */
+    synchronized boolean failedBeforeStart() {
+        return !signalled && task != null && task.state() == TaskState.FAILED;
+    }
+
     boolean isSettled() {
         return settledFlag;
     }
@@ -56,6 +61,7 @@ final class StartSignal<V> implements TaskStatus<V> {
                     + "' returned without calling status.started(value): call it once the task is ready");
         }
         if (task != null && task.state() == TaskState.CANCELLED) {
+            Waits.checkCancelled(Current.node()); // a cancelled caller ends by its own cancellation (S3)
             throw new TaskCancelledException(taskName, thrown instanceof Cancelled c ? c.reason()
                     : CancelReason.interrupted("task '" + taskName + "'"));
         }

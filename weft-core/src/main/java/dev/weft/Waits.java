@@ -45,7 +45,11 @@ final class Waits {
                 if (now >= until) return false;
                 if (Thread.interrupted()) {
                     me.interrupt();
-                    throw new Cancelled(CancelReason.interrupted(node == null ? "a Weft wait" : node.describe()));
+                    // A canceller sets the reason before it interrupts: if it came in since the
+                    // check above, report that reason, not an interrupt from outside Weft (S4).
+                    CancelReason r = node == null ? null : node.effectiveReason();
+                    throw new Cancelled(r != null ? r
+                            : CancelReason.interrupted(node == null ? "a Weft wait" : node.describe()));
                 }
                 if (until == Deadlines.NONE) {
                     LockSupport.park(blocker);
