@@ -3,6 +3,7 @@ package dev.weft;
 import java.io.InterruptedIOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.net.SocketException;
 import java.nio.channels.ClosedByInterruptException;
 
 /**
@@ -208,12 +209,32 @@ abstract class CancelNode {
     static boolean isCancellation(Throwable t) {
         if (t instanceof TaskFailedException || t instanceof TaskCancelledException) return true;
         for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
-            if (t instanceof Cancelled
-                    || t instanceof InterruptedException
-                    || t instanceof ClosedByInterruptException
-                    || t instanceof InterruptedIOException) {
-                return true;
-            }
+            if (t instanceof Cancelled || isInterrupt(t)) return true;
+        }
+        return false;
+    }
+
+    /**
+     * Whether {@code t} itself is how the JDK reports an interrupted call. On a virtual thread an
+     * interrupt during {@code Socket} or {@code ServerSocket} I/O closes the socket and throws a
+     * plain {@link SocketException} "Closed by interrupt" (JDK 21+), not an
+     * {@code InterruptedIOException}; that message is the only mark the JDK gives it.
+     */
+    static boolean isInterrupt(Throwable t) {
+        return t instanceof InterruptedException
+                || t instanceof ClosedByInterruptException
+                || t instanceof InterruptedIOException
+                || (t instanceof SocketException && "Closed by interrupt".equals(t.getMessage()));
+    }
+
+    /**
+     * Whether {@code t} (or a cause) says the thread was interrupted by code outside Weft: a JDK
+     * interrupt exception, or a {@link Cancelled} of kind {@link CancelReason.Kind#INTERRUPTED}.
+     */
+    static boolean isForeignInterrupt(Throwable t) {
+        for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
+            if (t instanceof Cancelled c) return c.reason().kind() == CancelReason.Kind.INTERRUPTED;
+            if (isInterrupt(t)) return true;
         }
         return false;
     }

@@ -54,7 +54,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>How the scope ends</h2>
  * In this order: if anything failed, {@code run} throws the {@link ExceptionGroup}; else if its
- * fail-deadline passed, {@link DeadlineExceeded}; else if the body ended by cancellation,
+ * fail-deadline passed and no enclosing scope is cancelled too, {@link DeadlineExceeded} (as in
+ * Trio, the outermost cancellation wins, so an outer deadline is never reported as an inner
+ * scope's failure); else if the body ended by cancellation,
  * {@link Cancelled} (the scope's own reason, or the outer one that reached it); else it returns
  * the body's value, even if the scope was cancelled meanwhile.
  *
@@ -312,8 +314,8 @@ public final class Scope extends CancelNode {
         } catch (Throwable t) {
             bodyError = t;
         }
-        scope.bodyFinished(bodyError);
-        boolean foreignInterrupt = scope.awaitTasks();
+        boolean foreignInterrupt = scope.bodyFinished(bodyError);
+        foreignInterrupt |= scope.awaitTasks();
         if (timer != null) timer.cancel();
 
         // Leave: hand the thread back to the parent node, with the interrupt status it should see.
@@ -334,7 +336,13 @@ public final class Scope extends CancelNode {
         return clock.schedule(ownDeadline, () -> cancel(CancelReason.deadline(name, timeout)));
     }
 
-    private void bodyFinished(Throwable bodyError) {
+    /** Returns true if the body ended because code outside Weft interrupted the owner. */
+    private boolean bodyFinished(Throwable bodyError) {
+        // An interrupt that no cancellation of Weft's explains (say, Future.cancel(true) on the
+        // thread running the scope) woke the body: treat it as a request to cancel this scope,
+        // as awaitTasks() does when it comes later, and give the interrupt back on the way out.
+        boolean foreign = bodyError != null && effectiveReason() == null && isForeignInterrupt(bodyError);
+        if (foreign) cancel(CancelReason.interrupted(describe()));
         boolean failed = bodyError != null && !(effectiveReason() != null && isCancellation(bodyError));
         if (failed) {
             addFailure(name + " (body)", bodyError);
@@ -342,6 +350,7 @@ public final class Scope extends CancelNode {
         }
         long c = (long) COUNTS.getAndAdd(this, BODY_DONE) + BODY_DONE;
         if (ordinary(c) == 0 && live(c) > 0) cancelBackground();
+        return foreign;
     }
 
     /** Waits for every task (S1). Returns true if the owner was interrupted by code outside Weft. */
@@ -404,13 +413,19 @@ public final class Scope extends CancelNode {
         }
         CancelReason own = ownReason();
         boolean deadlinePassed = own != null && own.kind() == CancelReason.Kind.DEADLINE;
-        if (deadlinePassed && mode == DeadlineMode.FAIL) {
+        // As in Trio, a scope only "catches" its own deadline when no enclosing scope is cancelled
+        // too. Otherwise the outer cancellation (say, a nearer deadline that passed first while
+        // this scope was still unwinding) must leave as a cancellation: turned into this scope's
+        // DeadlineExceeded, the outer scope would report it as a failure of its body (S6).
+        CancelReason outer = shielded || parent == null ? null : parent.effectiveReason();
+        boolean catchesDeadline = deadlinePassed && outer == null;
+        if (catchesDeadline && mode == DeadlineMode.FAIL) {
             throw new DeadlineExceeded(name, timeout, own);
         }
         if (bodyError != null) { // a cancellation, or it would be among the failures
-            if (deadlinePassed) return MoveOnResult.cutShort();
+            if (catchesDeadline) return MoveOnResult.cutShort();
             if (bodyError instanceof Cancelled c) throw c;
-            CancelReason r = own != null ? own : parent != null ? parent.effectiveReason() : null;
+            CancelReason r = outer != null ? outer : own;
             throw new Cancelled(r != null ? r : CancelReason.interrupted(describe()), bodyError);
         }
         return deadlinePassed ? MoveOnResult.timedOut(value) : MoveOnResult.completed(value);
@@ -531,6 +546,10 @@ public final class Scope extends CancelNode {
         try {
             if (kind == ExecutionKind.CPU) {
                 cpuPool.execute(task);
+                // Forked into a scope that is already cancelled (or cancelled while the task was
+                // being linked, which the cancel's walk may have missed): claim it now, as a cancel
+                // of a queued task does, so the scope does not wait for a busy pool (ADR 0005).
+                if (task.effectiveReason() != null) task.onEffectivelyCancelled();
             } else {
                 Thread t = VIRTUAL.newThread(task);
                 t.setName(task.threadName());

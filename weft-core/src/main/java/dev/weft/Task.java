@@ -31,8 +31,11 @@ public interface Task<T> {
     }
 
     /**
-     * Waits for the task to finish and returns its value. This wait is a cancellation point:
-     * if the caller's scope is cancelled, it throws {@link Cancelled} (the task is not touched).
+     * Waits for the task to finish and returns its value. While it waits, this is a
+     * cancellation point: if the caller's scope is cancelled, it throws {@link Cancelled} (the
+     * task is not touched). A task that already succeeded gives its value at once, without
+     * checking the caller's cancellation, like {@code Future.get()} on a completed future. If the
+     * caller is cancelled and the task ended cancelled, the caller's {@link Cancelled} wins.
      *
      * @throws TaskFailedException    if the task failed (the cause is its failure)
      * @throws TaskCancelledException if the task was cancelled
