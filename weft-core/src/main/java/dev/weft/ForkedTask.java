@@ -41,7 +41,11 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
 
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
-    private Object result;      // the value, or the Throwable it ended with; guarded by this
+    /**
+     * The value, or the Throwable it ended with. Written once, before the volatile write of the
+     * final state, and read only after reading a final state: so it needs no lock.
+     */
+    private Object result;
     private List<Thread> joiners; // guarded by this
 
     ForkedTask(Scope scope, String name, int seq, Callable<T> work, ExecutionKind kind, boolean background,
@@ -123,10 +127,10 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
         } else {
             end = FAILED;
         }
+        result = thrown != null ? thrown : v;
+        STATE.setVolatile(this, end); // publishes result
         List<Thread> toWake;
         synchronized (this) {
-            result = thrown != null ? thrown : v;
-            state = end;
             toWake = joiners;
             joiners = null;
         }
@@ -192,14 +196,12 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
 
     @SuppressWarnings("unchecked")
     private T outcome() {
-        synchronized (this) {
-            return switch (state()) {
-                case SUCCEEDED -> (T) result;
-                case FAILED -> throw new TaskFailedException(name(), (Throwable) result);
-                case CANCELLED -> throw new TaskCancelledException(name(), cancelReasonOf((Throwable) result));
-                default -> throw new IllegalStateException("task '" + name() + "' has not finished");
-            };
-        }
+        return switch (state()) { // a volatile read: after it, result is visible
+            case SUCCEEDED -> (T) result;
+            case FAILED -> throw new TaskFailedException(name(), (Throwable) result);
+            case CANCELLED -> throw new TaskCancelledException(name(), cancelReasonOf((Throwable) result));
+            default -> throw new IllegalStateException("task '" + name() + "' has not finished");
+        };
     }
 
     private CancelReason cancelReasonOf(Throwable t) {
@@ -215,10 +217,8 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
             throw new IllegalStateException("task '" + name() + "' has no result: it is " + s
                     + (s.isDone() ? "" : "; use join() to wait for it"));
         }
-        synchronized (this) {
-            @SuppressWarnings("unchecked") T v = (T) result;
-            return v;
-        }
+        @SuppressWarnings("unchecked") T v = (T) result; // published by the state read above
+        return v;
     }
 
     @Override
@@ -227,9 +227,7 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
         if (s != TaskState.FAILED) {
             throw new IllegalStateException("task '" + name() + "' has no exception: it is " + s);
         }
-        synchronized (this) {
-            return (Throwable) result;
-        }
+        return (Throwable) result; // published by the state read above
     }
 
     @Override
