@@ -180,6 +180,13 @@ abstract class CancelNode {
         }
     }
 
+    /** How many children are linked, removed ones not yet swept included (for tests of the sweep). */
+    final int linkedLength() {
+        int n = 0;
+        for (CancelNode c = (CancelNode) HEAD.getVolatile(this); c != null; c = c.next) n++;
+        return n;
+    }
+
     /** The live children, newest first, at some moment during the call. */
     final void forEachChild(java.util.function.Consumer<CancelNode> action) {
         for (CancelNode c = (CancelNode) HEAD.getVolatile(this); c != null; c = c.next) {

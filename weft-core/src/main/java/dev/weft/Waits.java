@@ -25,24 +25,24 @@ final class Waits {
     }
 
     /**
-     * Waits until {@code done} is true ({@code true} returned) or {@code clock} reaches
-     * {@code until} ({@code false} returned). Whoever makes {@code done} true must unpark the
-     * waiting thread.
+     * Waits until {@code done} is true or the current node's clock reaches {@code until}
+     * (callers that care which one check {@code done} again). Whoever makes {@code done} true
+     * must unpark the waiting thread.
      *
      * @throws Cancelled if the current node is cancelled, or the thread is interrupted by code
      *                   outside Weft (then the interrupt status is kept)
      */
-    static boolean await(BooleanSupplier done, long until, Object blocker) {
+    static void await(BooleanSupplier done, long until, Object blocker) {
         CancelNode node = Current.node();
         WeftClock clock = node == null ? SystemClock.INSTANCE : node.clock;
         Thread me = Thread.currentThread();
         WeftClock.Scheduled wake = null;
         try {
             while (true) {
-                if (done != null && done.getAsBoolean()) return true;
+                if (done != null && done.getAsBoolean()) return;
                 checkCancelled(node);
-                long now = clock.nanoTime();
-                if (now >= until) return false;
+                long now = until == Deadlines.NONE ? 0 : clock.nanoTime();
+                if (until != Deadlines.NONE && now >= until) return;
                 if (Thread.interrupted()) {
                     me.interrupt();
                     // A canceller sets the reason before it interrupts: if it came in since the
@@ -51,13 +51,20 @@ final class Waits {
                     throw new Cancelled(r != null ? r
                             : CancelReason.interrupted(node == null ? "a Weft wait" : node.describe()));
                 }
-                if (until == Deadlines.NONE) {
+                if (until != Deadlines.NONE && !(clock instanceof SystemClock) && wake == null) {
+                    wake = clock.schedule(until, () -> LockSupport.unpark(me));
+                }
+                // Check once more right before parking. The steps above may take locks (a user
+                // clock, the fake clock's scheduler), and a contended lock parks too: that park
+                // can use up the unpark that whoever made `done` true sent us. Whatever set
+                // `done` before this check is seen here; whatever sets it after will unpark a
+                // thread that is (about to be) parked below, so no wake-up is lost.
+                if (done != null && done.getAsBoolean()) return;
+                if (wake != null && clock.nanoTime() >= until) return;
+                if (until == Deadlines.NONE || !(clock instanceof SystemClock)) {
                     LockSupport.park(blocker);
-                } else if (clock instanceof SystemClock) {
-                    LockSupport.parkNanos(blocker, until - now);
                 } else {
-                    if (wake == null) wake = clock.schedule(until, () -> LockSupport.unpark(me));
-                    LockSupport.park(blocker);
+                    LockSupport.parkNanos(blocker, until - now);
                 }
             }
         } finally {
@@ -67,16 +74,15 @@ final class Waits {
 
     /**
      * Waits until {@code done} is true, ignoring cancellation and interrupts (used where
-     * leaving early would break S1, e.g. a scope waiting for its tasks).
-     *
-     * @return true if the thread was interrupted while waiting (the status is cleared)
+     * leaving early would break S1 or S7); an interrupt that came meanwhile is set again before
+     * it returns, so nothing is swallowed.
      */
-    static boolean awaitUninterruptibly(BooleanSupplier done, Object blocker) {
+    static void awaitUninterruptibly(BooleanSupplier done, Object blocker) {
         boolean interrupted = false;
         while (!done.getAsBoolean()) {
             LockSupport.park(blocker);
             if (Thread.interrupted()) interrupted = true;
         }
-        return interrupted;
+        if (interrupted) Thread.currentThread().interrupt();
     }
 }

@@ -1,5 +1,8 @@
 package dev.weft;
 
+import static dev.weft.TestSupport.inThread;
+import static dev.weft.TestSupport.outcome;
+
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -634,18 +637,4 @@ class CancellationTest {
         if (interrupted) Thread.currentThread().interrupt();
     }
 
-    /** Runs {@code body} on a new platform thread, so the test thread can watch it or drive a FakeClock. */
-    private static <T> FutureTask<T> inThread(Callable<T> body) {
-        FutureTask<T> f = new FutureTask<>(body);
-        Thread.ofPlatform().name("scope-owner").start(f);
-        return f;
-    }
-
-    private static <T> T outcome(FutureTask<T> f) throws Throwable {
-        try {
-            return f.get(20, SECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause();
-        }
-    }
 }

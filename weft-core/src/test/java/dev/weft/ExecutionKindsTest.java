@@ -1,5 +1,8 @@
 package dev.weft;
 
+import static dev.weft.TestSupport.inThread;
+import static dev.weft.TestSupport.outcome;
+
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -260,6 +263,31 @@ class ExecutionKindsTest {
     }
 
     @Test
+    void s9_forkProcessKeepsTheBuildersEnvironmentDirectoryAndMergedStderr() throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("sh", "-c", "echo \"$WEFT_PROBE\"; pwd; echo oops >&2")
+                .directory(dir.toFile())
+                .redirectErrorStream(true);
+        pb.environment().put("WEFT_PROBE", "from-the-builder");
+        ProcessResult r = Scope.run(s -> s.forkProcess("probe", pb).join());
+        assertThat(r.stdout().lines().toList())
+                .containsExactly("from-the-builder", dir.toRealPath().toString(), "oops");
+        assertThat(r.stderr()).as("merged into stdout").isEmpty();
+    }
+
+    @Test
+    void s9_requireSuccessQuotesTheEndOfStderr() {
+        String longErr = "x".repeat(600) + "THE-END";
+        ProcessResult failed = new ProcessResult(java.util.List.of("tool"), 7, 3, "", longErr);
+        assertThat(failed.succeeded()).isFalse();
+        assertThatThrownBy(failed::requireSuccess)
+                .hasMessageContaining("exited with status 3")
+                .hasMessageContaining("THE-END")
+                .hasMessageContaining("...");
+        ProcessResult ok = new ProcessResult(java.util.List.of("tool"), 7, 0, "fine", "");
+        assertThat(ok.requireSuccess()).isSameAs(ok);
+    }
+
+    @Test
     void s9_cancellingAProcessTaskKillsTheProcessAndItsChildren() throws Exception {
         Path pids = dir.resolve("pids");
         String script = "sleep 300 & echo \"$$ $!\" > '" + pids + ".tmp' && mv '" + pids + ".tmp' '" + pids + "'; wait";
@@ -323,17 +351,4 @@ class ExecutionKindsTest {
         return true;
     }
 
-    private static <T> FutureTask<T> inThread(Callable<T> body) {
-        FutureTask<T> f = new FutureTask<>(body);
-        Thread.ofPlatform().start(f);
-        return f;
-    }
-
-    private static <T> T outcome(FutureTask<T> f) throws Throwable {
-        try {
-            return f.get(20, SECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause();
-        }
-    }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
@@ -124,6 +125,32 @@ class FakeClockTest {
         });
         assertThat(early).isEmpty();
         assertThat(clock.pendingTimers()).isZero();
+    }
+
+    @Test
+    void aJoinRacingTheSleepersWakeUpNeverLosesIt() {
+        // Regression: a wait used to check its condition, then read the fake clock under a lock;
+        // when that lock was contended, its park used up the joined task's unpark and the join
+        // slept forever. Hung within a few rounds before the fix.
+        for (int round = 0; round < 500; round++) {
+            FakeClock c = new FakeClock();
+            Scope.builder().clock(c).run(s -> {
+                List<Task<Object>> sleepers = new ArrayList<>();
+                for (int i = 1; i <= 3; i++) {
+                    Duration d = Duration.ofSeconds(i);
+                    sleepers.add(s.fork(() -> {
+                        Weft.sleep(d);
+                        return null;
+                    }));
+                }
+                c.awaitTimers(3);
+                c.advance(Duration.ofSeconds(2)); // two sleepers wake together and use the clock
+                sleepers.get(0).join();
+                sleepers.get(1).join();
+                c.advance(Duration.ofSeconds(1));
+                return null;
+            });
+        }
     }
 
     @Test

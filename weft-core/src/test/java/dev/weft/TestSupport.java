@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -133,6 +135,22 @@ final class TestSupport {
         void assertAllFinished() {
             assertThat(running).as("task bodies still running after the scope ended").hasValue(0);
             assertThat(tasks).as("every task handle is done after the scope ended").allMatch(Task::isDone);
+        }
+    }
+
+    /** Runs {@code body} on a new platform thread, so the test thread can watch it or drive a FakeClock. */
+    static <T> FutureTask<T> inThread(Callable<T> body) {
+        FutureTask<T> f = new FutureTask<>(body);
+        Thread.ofPlatform().name("scope-owner").start(f);
+        return f;
+    }
+
+    /** What {@code f} returned or threw, waiting at most {@link #GIVE_UP_SECONDS}. */
+    static <T> T outcome(FutureTask<T> f) throws Throwable {
+        try {
+            return f.get(GIVE_UP_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause();
         }
     }
 }
