@@ -39,6 +39,12 @@ import dev.weft.Task;
  *       {@code StructuredTaskScope} (JEP 505), built only on JDK 25.</li>
  * </ul>
  *
+ * <h2>Targets (issue 2)</h2>
+ * {@code weft} no slower than {@code structuredTaskScope}; within 1.3x of
+ * {@code virtualThreads}; allocating no more than 1.5x what {@code virtualThreads} allocates
+ * per task. The measured figures, which targets are met and why the others miss, are in
+ * {@code docs/BENCHMARKS.md}.
+ *
  * <h2>What is reported</h2>
  * <ul>
  *   <li>Time: average microseconds per operation, i.e. per 1,000 tasks; divide by 1,000 for
