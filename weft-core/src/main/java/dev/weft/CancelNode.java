@@ -99,18 +99,13 @@ abstract class CancelNode {
         return null;
     }
 
-    /**
-     * Cancels this node and everything below it that is not shielded.
-     *
-     * @return false if this node had already been cancelled (the first reason is kept)
-     */
-    final boolean cancel(CancelReason reason) {
+    /** Cancels this node and everything below it that is not shielded; the first reason is kept. */
+    final void cancel(CancelReason reason) {
         synchronized (this) {
-            if (ownReason != null) return false;
+            if (ownReason != null) return;
             ownReason = reason;
         }
         propagate();
-        return true;
     }
 
     /** This node became effectively cancelled: wake its thread and its children's. */
@@ -130,12 +125,19 @@ abstract class CancelNode {
         if (attached != null) attached.interrupt();
     }
 
-    /** Makes {@code t} the thread whose innermost node this is. */
-    final void attach(Thread t) {
+    /**
+     * Makes {@code t} the thread whose innermost node this is, interrupting it if the node is
+     * already cancelled.
+     *
+     * @return the reason the node is cancelled, or null
+     */
+    final CancelReason attach(Thread t) {
         synchronized (this) {
             attached = t;
         }
-        if (effectiveReason() != null) t.interrupt();
+        CancelReason r = effectiveReason();
+        if (r != null) t.interrupt();
+        return r;
     }
 
     /** Undoes {@link #attach}; afterwards no cancellation of this node interrupts the thread. */

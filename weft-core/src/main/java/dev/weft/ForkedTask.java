@@ -87,11 +87,10 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
             me.setName(threadName());
         }
         Current.set(this);
-        attach(me);
+        CancelReason r = attach(me);
         T v = null;
         Throwable thrown = null;
         try {
-            CancelReason r = effectiveReason();
             if (r != null) {
                 thrown = new Cancelled(r); // cancelled before it began: its code never runs
             } else {

@@ -17,7 +17,8 @@ final class Format {
     /** {@code 250ms}, {@code 2s}, {@code 1.5s}, {@code 3m}. */
     static String duration(Duration d) {
         long ms = d.toMillis();
-        if (ms < 1000) return d.toNanos() % 1_000_000 == 0 || ms > 0 ? ms + "ms" : d.toNanos() + "ns";
+        if (ms == 0 && !d.isZero()) return d.toNanos() + "ns";
+        if (ms < 1000) return ms + "ms";
         if (ms % 60_000 == 0) return (ms / 60_000) + "m";
         if (ms % 1000 == 0) return (ms / 1000) + "s";
         return (ms / 1000.0) + "s";

@@ -8,8 +8,8 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class StartSignal<V> implements TaskStatus<V> {
     private final Thread starter = Thread.currentThread();
-    private boolean settled; // guarded by this
-    private volatile boolean settledFlag;
+    /** Written under the monitor; read without it by the waiting starter. */
+    private volatile boolean settled;
     private boolean signalled;
     private V value;
     private Throwable thrown;
@@ -23,10 +23,9 @@ final class StartSignal<V> implements TaskStatus<V> {
                         ? "started() was already called for this task: call it exactly once"
                         : "started() called after the task finished");
             }
-            settled = true;
             signalled = true;
             value = v;
-            settledFlag = true;
+            settled = true;
         }
         LockSupport.unpark(starter);
     }
@@ -35,10 +34,9 @@ final class StartSignal<V> implements TaskStatus<V> {
     boolean finishedBeforeStart(ForkedTask<?> t, int end, Throwable th) {
         synchronized (this) {
             if (settled) return false;
-            settled = true;
             task = t;
             thrown = th;
-            settledFlag = true;
+            settled = true;
         }
         LockSupport.unpark(starter);
         return true;
@@ -50,7 +48,7 @@ final class StartSignal<V> implements TaskStatus<V> {
     }
 
     boolean isSettled() {
-        return settledFlag;
+        return settled;
     }
 
     /** The started value, or the reason there is none, thrown as the caller of start() should see it. */

@@ -36,13 +36,15 @@ final class Waits {
         CancelNode node = Current.node();
         WeftClock clock = node == null ? SystemClock.INSTANCE : node.clock;
         Thread me = Thread.currentThread();
+        boolean timed = until != Deadlines.NONE;
+        boolean parkTimed = timed && clock instanceof SystemClock; // other clocks wake us by a scheduled unpark
         WeftClock.Scheduled wake = null;
         try {
             while (true) {
                 if (done != null && done.getAsBoolean()) return;
                 checkCancelled(node);
-                long now = until == Deadlines.NONE ? 0 : clock.nanoTime();
-                if (until != Deadlines.NONE && now >= until) return;
+                long now = timed ? clock.nanoTime() : 0;
+                if (timed && now >= until) return;
                 if (Thread.interrupted()) {
                     me.interrupt();
                     // A canceller sets the reason before it interrupts: if it came in since the
@@ -51,7 +53,7 @@ final class Waits {
                     throw new Cancelled(r != null ? r
                             : CancelReason.interrupted(node == null ? "a Weft wait" : node.describe()));
                 }
-                if (until != Deadlines.NONE && !(clock instanceof SystemClock) && wake == null) {
+                if (timed && !parkTimed && wake == null) {
                     wake = clock.schedule(until, () -> LockSupport.unpark(me));
                 }
                 // Check once more right before parking. The steps above may take locks (a user
@@ -61,10 +63,10 @@ final class Waits {
                 // thread that is (about to be) parked below, so no wake-up is lost.
                 if (done != null && done.getAsBoolean()) return;
                 if (wake != null && clock.nanoTime() >= until) return;
-                if (until == Deadlines.NONE || !(clock instanceof SystemClock)) {
-                    LockSupport.park(blocker);
-                } else {
+                if (parkTimed) {
                     LockSupport.parkNanos(blocker, until - now);
+                } else {
+                    LockSupport.park(blocker);
                 }
             }
         } finally {
