@@ -2,7 +2,6 @@ package dev.weft;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -23,12 +22,10 @@ class AttachmentTest {
             outer.fork("opens-nested", () -> Scope.run(nested -> {
                 inner.set(nested.fork("deep", () -> {
                     blocked.countDown();
-                    Thread.sleep(Duration.ofDays(1)); // only an interrupt ends this
-                    return null;
+                    return TestSupport.blockForever(); // a JDK wait: only an interrupt ends it
                 }));
                 blocked.countDown();
-                Thread.sleep(Duration.ofDays(1)); // the nested scope's own body, blocked too
-                return null;
+                return TestSupport.blockForever(); // the nested scope's own body, blocked too
             }));
             blocked.await();
             outer.cancel("shutting down");

@@ -83,7 +83,8 @@ class CancellationTest {
                 // on purpose: Weft has set the interrupt again
             }
             assertThat(Thread.currentThread().isInterrupted()).isTrue();
-            assertThatThrownBy(() -> Thread.sleep(Duration.ofSeconds(10))).isInstanceOf(InterruptedException.class);
+            assertThatThrownBy(() -> new CountDownLatch(1).await(10, SECONDS)) // the next interruptible JDK call
+                    .isInstanceOf(InterruptedException.class);
             assertThatThrownBy(Weft::checkpoint).as("still cancelled after the JDK consumed the interrupt")
                     .isInstanceOf(Cancelled.class);
             return null;
@@ -99,7 +100,6 @@ class CancellationTest {
             }));
             assertThat(c.reason().message()).contains("inner only");
             assertThat(Thread.currentThread().isInterrupted()).as("interrupt after the inner scope").isFalse();
-            Thread.sleep(1); // a check, not ordering: an interrupt would throw here
             Weft.checkpoint();
             return "outer went on";
         });
@@ -120,7 +120,6 @@ class CancellationTest {
         });
         assertThat(swallowed).isEqualTo(42);
         assertThat(Thread.currentThread().isInterrupted()).isFalse();
-        Thread.sleep(1);
     }
 
     @Test
@@ -176,7 +175,7 @@ class CancellationTest {
     static Stream<Named<Callable<?>>> interruptibleWaits() {
         return Stream.of(
                 Named.of("Weft.sleep", CancellationTest::sleepForever),
-                Named.of("Thread.sleep", () -> {
+                Named.of("Thread.sleep", () -> { // the JDK call under test (S3), not a way to order steps
                     Thread.sleep(FOREVER);
                     return null;
                 }),

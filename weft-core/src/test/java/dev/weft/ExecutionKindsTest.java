@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -289,19 +290,27 @@ class ExecutionKindsTest {
 
     @Test
     void s9_cancellingAProcessTaskKillsTheProcessAndItsChildren() throws Exception {
+        // Two FIFOs instead of polling: the shell's write to `pids` blocks until we read it, and
+        // the child holds `alive` open for writing, so reading it ends exactly when the child dies.
         Path pids = dir.resolve("pids");
-        String script = "sleep 300 & echo \"$$ $!\" > '" + pids + ".tmp' && mv '" + pids + ".tmp' '" + pids + "'; wait";
+        Path alive = dir.resolve("alive");
+        Scope.run(s -> s.forkProcess(new ProcessBuilder("mkfifo", pids.toString(), alive.toString())).join().requireSuccess());
+        String script = "sleep 300 3>'" + alive + "' & echo \"$$ $!\" > '" + pids + "'; wait";
+        AtomicReference<String> said = new AtomicReference<>();
+        AtomicReference<InputStream> childAlive = new AtomicReference<>();
         Task<ProcessResult> task = Scope.run(s -> {
             Task<ProcessResult> p = s.forkProcess("tree", new ProcessBuilder("sh", "-c", script));
-            // Waiting for an external process to write its pids: polling is the only way to see that.
-            for (int i = 0; i < 1000 && !Files.exists(pids); i++) Weft.sleep(Duration.ofMillis(10));
-            assertThat(pids).exists();
+            said.set(Files.readString(pids));                   // blocks until the shell has written both pids
+            childAlive.set(Files.newInputStream(alive));         // opens once the child holds the other end
             s.cancel("shut down");
             return p;
         });
-        String[] both = Files.readString(pids).trim().split(" ");
+        String[] both = said.get().trim().split(" ");
         long shell = Long.parseLong(both[0]);
         long child = Long.parseLong(both[1]);
+        try (InputStream in = childAlive.get()) {
+            assertThat(in.read()).as("end of file: the child's end was closed by its death").isEqualTo(-1);
+        }
         assertThat(task.state()).isEqualTo(TaskState.CANCELLED);
         assertThat(isGone(shell)).as("the process itself").isTrue();
         assertThat(awaitGone(child)).as("its child").isTrue();
@@ -341,12 +350,15 @@ class ExecutionKindsTest {
         }
     }
 
-    /** SIGKILL is delivered asynchronously: wait a bounded time for an external process to be gone. */
-    private static boolean awaitGone(long pid) throws InterruptedException {
+    /**
+     * The process's descriptors are closed (we saw end of file) a moment before the kernel marks
+     * it a zombie: spin briefly over that gap, giving up after a bound.
+     */
+    private static boolean awaitGone(long pid) {
         long give = System.nanoTime() + SECONDS.toNanos(10);
         while (!isGone(pid)) {
             if (System.nanoTime() > give) return false;
-            Thread.sleep(10); // polling an external process, not ordering our own threads
+            Thread.onSpinWait();
         }
         return true;
     }

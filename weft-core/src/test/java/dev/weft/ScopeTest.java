@@ -61,18 +61,7 @@ class ScopeTest {
         AtomicInteger cleanedUpWhileClosing = new AtomicInteger();
         CountDownLatch started = new CountDownLatch(3);
         ExceptionGroup group = catchGroup(() -> Scope.builder().name("s1-throw").run(scope -> {
-            Thread owner = Thread.currentThread();
-            for (int i = 0; i < 3; i++) {
-                tracker.fork(scope, () -> {
-                    started.countDown();
-                    try {
-                        return blockForever();
-                    } finally {
-                        awaitClosing(scope, owner); // slow cleanup: the scope must still wait for it
-                        cleanedUpWhileClosing.incrementAndGet();
-                    }
-                });
-            }
+            forkThreeWithSlowCleanup(scope, started, cleanedUpWhileClosing, TestSupport::blockForever);
             await(started);
             throw boom;
         }));
@@ -87,19 +76,10 @@ class ScopeTest {
         AtomicInteger cleanedUp = new AtomicInteger();
         CountDownLatch started = new CountDownLatch(3);
         Cancelled c = catchCancelled(() -> Scope.builder().name("s1-inside").run(scope -> {
-            Thread owner = Thread.currentThread();
-            for (int i = 0; i < 3; i++) {
-                tracker.fork(scope, () -> {
-                    started.countDown();
-                    try {
-                        Weft.sleep(Duration.ofDays(1));
-                        return null;
-                    } finally {
-                        awaitClosing(scope, owner);
-                        cleanedUp.incrementAndGet();
-                    }
-                });
-            }
+            forkThreeWithSlowCleanup(scope, started, cleanedUp, () -> {
+                Weft.sleep(Duration.ofDays(1));
+                return null;
+            });
             await(started);
             scope.cancel("enough");
             Weft.checkpoint();
@@ -125,18 +105,7 @@ class ScopeTest {
         });
         Cancelled c = catchCancelled(() -> Scope.builder().name("s1-outside").run(scope -> {
             opened.set(scope);
-            Thread owner = Thread.currentThread();
-            for (int i = 0; i < 3; i++) {
-                tracker.fork(scope, () -> {
-                    started.countDown();
-                    try {
-                        return blockForever();
-                    } finally {
-                        awaitClosing(scope, owner);
-                        cleanedUp.incrementAndGet();
-                    }
-                });
-            }
+            forkThreeWithSlowCleanup(scope, started, cleanedUp, TestSupport::blockForever);
             started.countDown();
             Weft.sleep(Duration.ofDays(1));
             return "unreachable";
@@ -146,6 +115,27 @@ class ScopeTest {
         assertThat(c).hasMessageContaining("stopped by the operator").hasMessageContaining("s1-outside");
         assertThat(cleanedUp).hasValue(3);
         tracker.assertAllFinished();
+    }
+
+    /**
+     * Forks three tasks that count down {@code started}, block in {@code block}, and, once
+     * cancelled, clean up slowly: only after the owner is waiting at the scope's exit, so the
+     * scope must wait for their cleanup too (S1). Each counts {@code cleanedUp} when done.
+     */
+    private void forkThreeWithSlowCleanup(Scope scope, CountDownLatch started, AtomicInteger cleanedUp,
+                                          java.util.concurrent.Callable<Object> block) {
+        Thread owner = Thread.currentThread();
+        for (int i = 0; i < 3; i++) {
+            tracker.fork(scope, () -> {
+                started.countDown();
+                try {
+                    return block.call();
+                } finally {
+                    awaitClosing(scope, owner);
+                    cleanedUp.incrementAndGet();
+                }
+            });
+        }
     }
 
     @Test

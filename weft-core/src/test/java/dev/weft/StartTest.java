@@ -63,7 +63,7 @@ class StartTest {
             Throwable t = catchThrowable(() -> scope.start("listener", status -> {
                 throw io;
             }));
-            assertThat(t).isInstanceOf(TaskFailedException.class).hasCauseReference(io);
+            assertThat(t).isInstanceOf(TaskFailedException.class).cause().isSameAs(io);
             assertThat(((TaskFailedException) t).taskName()).isEqualTo("listener");
             return "caller handled it";
         });

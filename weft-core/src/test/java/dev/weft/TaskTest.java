@@ -53,7 +53,7 @@ class TaskTest {
             assertThat(t.state()).isEqualTo(TaskState.FAILED);
             return null;
         }));
-        assertThat(caught.get()).isNotNull().hasCauseReference(io).hasMessageContaining("fetch");
+        assertThat(caught.get()).isNotNull().hasMessageContaining("fetch").cause().isSameAs(io);
         assertThat(caught.get().taskName()).isEqualTo("fetch");
         assertThat(group.single()).as("the scope reports it whether or not it was joined").isSameAs(io);
     }
