@@ -24,9 +24,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * </ul>
  * Jox (the Kotlin channels algorithm, lock-free) was the alternative; we chose a lock because the
  * close, clone and select rules are then plain sequential code, and because with one producer
- * and one consumer the cost is dominated by parking, not by the lock (docs/BENCHMARKS.md). Both
- * sides spin briefly before parking, as Jox does, because parking and unparking a virtual
- * thread costs far more than a short spin when the other side is about to arrive.
+ * and one consumer the cost is dominated by parking, not by the lock (docs/BENCHMARKS.md).
+ * Jox spins before it parks; we do not by default ({@code -Dweft.channel.spins=N} turns it on):
+ * on a loaded machine (more runnable threads than cores) a spin burns the very core the other
+ * side needs, and measured 3-20x slower (docs/BENCHMARKS.md).
  *
  * <p>Lock order: a plain operation holds one channel lock; a select takes the locks of all its
  * channels in {@link #id} order (Go's {@code sellock}), so no two threads wait on each other.
@@ -38,8 +39,8 @@ final class ChannelCore {
     static final Object EMPTY = new Object();
     static final Object CLOSED = new Object();
 
-    /** How long an operation spins before it parks (iterations of {@link Thread#onSpinWait}). */
-    private static final int SPINS = Integer.getInteger("weft.channel.spins", 256);
+    /** How long an operation spins before it parks (iterations of {@link Thread#onSpinWait}); see the note above. */
+    private static final int SPINS = Integer.getInteger("weft.channel.spins", 0);
 
     private static final AtomicLong IDS = new AtomicLong();
 
