@@ -257,24 +257,6 @@ final class ChannelCore {
         }
     }
 
-    boolean isSendSideClosed() {
-        lock.lock();
-        try {
-            return openSenders == 0;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    boolean isReceiveSideClosed() {
-        lock.lock();
-        try {
-            return openReceivers == 0;
-        } finally {
-            lock.unlock();
-        }
-    }
-
     ChannelStatistics statistics() {
         lock.lock();
         try {

@@ -58,11 +58,6 @@ final class ChannelWaiter {
         return selection == null ? state == PENDING : selection.state == Selection.PENDING;
     }
 
-    /** Whether a counterpart completed it (for a select: completed this very clause). */
-    boolean isCompleted() {
-        return selection == null ? state == DONE : selection.state == clause;
-    }
-
     /** Called by a counterpart holding the channel lock; the caller writes item/outcome first. */
     boolean tryComplete() {
         return selection == null ? STATE.compareAndSet(this, PENDING, DONE) : selection.tryWin(clause);
@@ -149,12 +144,15 @@ final class ChannelWaiter {
             w.linked = false;
         }
 
-        boolean isEmpty() {
-            return head == null;
-        }
-
         ChannelWaiter first() {
             return head;
+        }
+
+        /** Every linked waiter, stale ones included (tests check that none is left behind). */
+        int linkedCount() {
+            int n = 0;
+            for (ChannelWaiter w = head; w != null; w = w.next) n++;
+            return n;
         }
 
         /** Waiters still pending (the others are stale select clauses about to be unlinked). */

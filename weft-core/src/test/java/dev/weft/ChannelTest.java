@@ -60,6 +60,13 @@ class ChannelTest {
         }
 
         @Test
+        void boundedZeroIsARendezvousChannel() {
+            Channel<Integer> ch = Channel.bounded(0);
+            assertThat(ch.statistics().capacity()).isZero();
+            assertThat(ch.sender().trySend(1)).isEqualTo(SendResult.FULL);
+        }
+
+        @Test
         void rendezvousTrySendSucceedsOnlyWhenAReceiverWaits() {
             Channel<Integer> ch = Channel.rendezvous();
             assertThat(ch.sender().trySend(1)).isEqualTo(SendResult.FULL);

@@ -15,6 +15,17 @@ import org.junit.jupiter.api.Test;
 /** C5: select completes exactly one of its operations. */
 class SelectTest {
 
+    /** Waiters still linked in the channel's queues, stale select clauses included: none may be left behind. */
+    static int linked(Channel<?> ch) {
+        ChannelCore core = ch.sender().core;
+        core.lock.lock();
+        try {
+            return core.senders.linkedCount() + core.receivers.linkedCount();
+        } finally {
+            core.lock.unlock();
+        }
+    }
+
     @Test
     void completesTheFirstReadyClauseOnlyAndLeavesTheOthersUntouched() {
         Channel<String> a = Channel.bounded(1);
@@ -42,6 +53,7 @@ class SelectTest {
         });
         assertThat(got).isEqualTo("b:hi");
         assertThat(a.statistics().waitingReceivers()).as("the losing clause left a's queue").isZero();
+        assertThat(linked(a)).as("and was unlinked, not just abandoned").isZero();
         assertThat(a.sender().trySend("nobody")).as("nobody waits on a any more").isEqualTo(SendResult.FULL);
     }
 
@@ -105,7 +117,7 @@ class SelectTest {
         assertThat(owner.isDone()).isFalse();
         clock.advance(Duration.ofSeconds(1));
         assertThat(outcome(owner)).isEqualTo("timed out");
-        assertThat(a.statistics().waitingReceivers()).isZero();
+        assertThat(linked(a)).isZero();
         assertThatThrownBy(() -> Select.selectWithin(Duration.ofSeconds(-1), () -> "x", a.receiver().onReceive()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("negative");
     }
@@ -124,8 +136,8 @@ class SelectTest {
             return selecting.join();
         });
         assertThat(c.reason().message()).contains("enough");
-        assertThat(a.statistics().waitingReceivers()).isZero();
-        assertThat(b.statistics().waitingSenders()).isZero();
+        assertThat(linked(a)).isZero();
+        assertThat(linked(b)).isZero();
         assertThat(b.receiver().receive()).isEqualTo("fills b");
         assertThat(b.receiver().tryReceive().status()).isEqualTo(ReceiveResult.Status.EMPTY);
     }
@@ -166,6 +178,58 @@ class SelectTest {
         assertThat(got).isEqualTo("sent");
         assertThat(Select.<String>select(List.of(ch.receiver().onReceive(v -> "r:" + v), ch.sender().onSend("t", () -> "sent"))))
                 .isEqualTo("r:s");
+    }
+
+    @Test
+    void aZeroTimeoutNeverWaitsAndLeavesNothingQueued() {
+        Channel<String> a = Channel.rendezvous();
+        assertThat(Select.<String>selectWithin(Duration.ZERO, () -> "now", a.receiver().onReceive())).isEqualTo("now");
+        assertThat(linked(a)).isZero();
+        a.sender().close();
+        assertThat(Select.<String>selectWithin(Duration.ZERO, () -> "now", a.receiver().onReceiveOrClosed(v -> v, () -> "closed")))
+                .as("a clause that is ready still wins over a zero timeout").isEqualTo("closed");
+    }
+
+    @Test
+    void selectIsACancellationPointEvenWhenAClauseIsReady() {
+        Channel<String> ch = Channel.bounded(1);
+        ch.sender().send("ready");
+        Scope.run(scope -> {
+            scope.cancel("stop");
+            catchCancelled(() -> Select.select(ch.receiver().onReceive()));
+            catchCancelled(() -> Select.selectWithin(Duration.ofSeconds(1), () -> "t", ch.receiver().onReceive()));
+            assertThat(Select.<String>selectOrDefault(() -> "none", ch.receiver().onReceive()))
+                    .as("selectOrDefault never waits, so it is not a cancellation point").isEqualTo("ready");
+            Thread.interrupted();
+            return null;
+        });
+    }
+
+    @Test
+    void selectsLockingTheSameChannelsInOppositeClauseOrderDoNotDeadlock() {
+        // Each select locks both channels; without one global lock order, two selects naming them
+        // in opposite order would sooner or later hold one lock each and wait for the other.
+        Channel<Integer> a = Channel.bounded(1);
+        Channel<Integer> b = Channel.bounded(1);
+        int rounds = 20_000;
+        int received = Scope.run(scope -> {
+            scope.fork(() -> {
+                for (int i = 0; i < rounds; i++) Select.select(a.sender().onSend(i), b.sender().onSend(i));
+                return null;
+            });
+            scope.fork(() -> {
+                for (int i = 0; i < rounds; i++) Select.select(b.sender().onSend(i), a.sender().onSend(i));
+                return null;
+            });
+            int n = 0;
+            for (int i = 0; i < 2 * rounds; i++) {
+                Select.select(b.receiver().onReceive(), a.receiver().onReceive());
+                n++;
+            }
+            return n;
+        });
+        assertThat(received).isEqualTo(2 * rounds);
+        assertThat(linked(a) + linked(b)).isZero();
     }
 
     @Test
