@@ -100,7 +100,7 @@ final class HandlerSlot {
      * was skipped); false if it was queued, and the slot will call {@code f.deliveriesDone(1)}.
      */
     boolean deliver(InFlight f) {
-        if (!enabled || closed) {
+        if (!enabled) { // an unsubscribed slot is no longer routed to: a dispatch under way still delivers (E1)
             skipped.increment();
             return true;
         }
