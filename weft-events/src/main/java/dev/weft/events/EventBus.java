@@ -103,6 +103,8 @@ public final class EventBus implements AutoCloseable {
     private final DeadLetterStore deadLetters;
     private final EventCodec codec;
     private final Supplier<Map<String, String>> trace;
+    /** Deterministic mode (for tests): everything runs on the calling thread. */
+    final boolean synchronous;
 
     private final ReentrantLock lock = new ReentrantLock();
     private volatile HandlerSlot[] slots = new HandlerSlot[0];
@@ -134,6 +136,7 @@ public final class EventBus implements AutoCloseable {
         this.deadLetters = b.deadLetters;
         this.codec = b.codec;
         this.trace = b.trace;
+        this.synchronous = b.synchronous;
         // A random 64-bit prefix per bus (version-4 UUID layout) and a sequence: unique ids
         // without a SecureRandom call per event.
         long r = new SecureRandom().nextLong();
@@ -220,6 +223,10 @@ public final class EventBus implements AutoCloseable {
 
     /** Dispatches events a scope held, on a virtual thread, so the scope's caller goes on at once. */
     void handOff(List<InFlight> events) {
+        if (synchronous) {
+            for (InFlight f : events) dispatch(f, null);
+            return;
+        }
         handoffs.incrementAndGet();
         Thread.ofVirtual().name("weft-events-dispatch").start(() -> {
             try {
@@ -615,6 +622,7 @@ public final class EventBus implements AutoCloseable {
         private EventCodec codec;
         private Supplier<Map<String, String>> trace = () -> TRACE.find().orElse(Map.of());
         private final List<TransportSpec> transports = new ArrayList<>();
+        private boolean synchronous;
 
         private record TransportSpec(Transport transport, String pattern, RetryPolicy retry) {}
 
@@ -708,6 +716,20 @@ public final class EventBus implements AutoCloseable {
         /** As {@link #transport(Transport, String)}, with the outbox's own retry policy. */
         public Builder transport(Transport transport, String pattern, RetryPolicy retry) {
             transports.add(new TransportSpec(Objects.requireNonNull(transport, "transport"), Objects.requireNonNull(pattern, "pattern"), retry));
+            return this;
+        }
+
+        /**
+         * Deterministic mode, for tests (weft-test's {@code RecordingBus} turns it on): every
+         * handler runs as {@link HandlerMode#SYNC}, events a scope held are dispatched on the
+         * scope's own thread as it ends (so, unlike the default, the scope's caller waits for the
+         * handlers), and a retry runs on the thread that advances the clock past its backoff
+         * (with a {@link dev.weft.FakeClock}: inside {@code advance}). So after an emit, a scope,
+         * or an {@code advance}, every handler that was due has run. Not for production.
+         */
+        public Builder synchronous() {
+            this.synchronous = true;
+            this.mode = HandlerMode.SYNC;
             return this;
         }
 

@@ -68,7 +68,7 @@ final class HandlerSlot {
                 boolean transport, Invoker invoker) {
         this.bus = bus;
         this.name = name;
-        this.mode = mode;
+        this.mode = bus.synchronous ? HandlerMode.SYNC : mode;
         this.retry = retry;
         this.type = type;
         this.patternText = pattern;
@@ -171,7 +171,7 @@ final class HandlerSlot {
                 if (wait.isZero()) continue;
                 retrying = f;
                 WeftClock clock = bus.clock;
-                clock.schedule(clock.after(wait), this::start);
+                clock.schedule(clock.after(wait), bus.synchronous ? this::drain : this::start);
                 return false;
             }
         }
