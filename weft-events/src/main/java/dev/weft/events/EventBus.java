@@ -143,7 +143,10 @@ public final class EventBus implements AutoCloseable {
         this.idPrefix = (r & ~0xF000L) | 0x4000L;
         for (Builder.TransportSpec t : b.transports) {
             register(new HandlerSlot(this, "transport:" + t.transport.name(), HandlerMode.ASYNC, t.retry, null, t.pattern,
-                    true, e -> t.transport.publish(new TransportMessage(e.id().toString(), e.name(), codec.encode(e)))));
+                    true, f -> {
+                        Envelope<?> e = f.envelope();
+                        t.transport.publish(new TransportMessage(e.id().toString(), e.name(), codec.encode(e)));
+                    }));
         }
     }
 
@@ -172,13 +175,15 @@ public final class EventBus implements AutoCloseable {
      * Emits {@code payload}: checks that its type is declared and that it is valid, then holds it
      * in the current scope or dispatches it (see the class comment).
      *
-     * @return the envelope: its id, name, time and trace context
+     * <p>Handlers that take the whole {@link Envelope} (name patterns) see its id, time and trace
+     * context; the time is when {@code emit} was called.
+     *
      * @throws EventRejectedException if the type is undeclared, the payload invalid, the queue
      *                                full under {@link FullPolicy#FAIL}, or the bus closed; then
      *                                nothing of the event was held or dispatched
      * @throws dev.weft.Cancelled     if the scope is cancelled while a {@link FullPolicy#BLOCK} emit waits for room
      */
-    public <T> Envelope<T> emit(T payload) {
+    public void emit(Object payload) {
         Objects.requireNonNull(payload, "payload: emit an instance of a declared event record");
         EventType<?> type = types.get(payload.getClass());
         if (type == null) throw undeclared(payload.getClass());
@@ -190,9 +195,7 @@ public final class EventBus implements AutoCloseable {
         }
         DispatchPolicy p = policyOf(type);
         Scope scope = p == DispatchPolicy.IMMEDIATELY ? null : Scope.current().orElse(null);
-        Envelope<T> env = new Envelope<>(new UUID(idPrefix, 0x8000_0000_0000_0000L | idSeq.incrementAndGet()),
-                type.name(), clock.instant(), trace.get(), payload);
-        InFlight f = new InFlight(this, env, type, false, null);
+        InFlight f = new InFlight(this, payload, type);
         if (scope == null) {
             dispatch(f, whenFull);
         } else {
@@ -201,11 +204,17 @@ public final class EventBus implements AutoCloseable {
             } else {
                 capacity.awaitRoom();
             }
+            f.envelope(); // its time and trace are those of the emit
             bufferOf(scope).add(f);
             heldCount.increment();
         }
         emitted.increment();
-        return env;
+    }
+
+    /** A new envelope for {@code payload}: a fresh id, the clock's time now, the trace context here. */
+    Envelope<?> newEnvelope(Object payload, EventType<?> type) {
+        return new Envelope<>(new UUID(idPrefix, 0x8000_0000_0000_0000L | idSeq.incrementAndGet()),
+                type.name(), clock.instant(), trace.get(), payload);
     }
 
     DispatchPolicy policyOf(EventType<?> type) {
@@ -243,20 +252,26 @@ public final class EventBus implements AutoCloseable {
      * none is free; null waits, ignoring interrupts (an event that was already accepted).
      */
     private void dispatch(InFlight f, FullPolicy full) {
-        HandlerSlot[] route = f.only != null ? new HandlerSlot[] {f.only} : route(f.envelope.payload().getClass(), f.envelope.name());
+        HandlerSlot[] route = f.only != null ? new HandlerSlot[] {f.only} : route(f.payload.getClass(), f.type.name());
+        boolean queues = false;
+        boolean needsEnvelope = false;
         for (HandlerSlot s : route) {
-            if (s.wouldQueue() && !(f.remote && s.transport)) {
-                if (full == FullPolicy.FAIL) {
-                    if (!capacity.tryAcquire()) throw queueFull(f.envelope.name());
-                } else if (full == FullPolicy.BLOCK) {
-                    capacity.acquire();
-                } else {
-                    acquireUninterruptibly();
-                }
-                f.holdPermit();
-                break;
-            }
+            if (f.remote && s.transport) continue;
+            needsEnvelope |= s.type == null; // a pattern handler or a transport
+            queues |= s.wouldQueue();
         }
+        if (queues) {
+            if (full == FullPolicy.FAIL) {
+                if (!capacity.tryAcquire()) throw queueFull(f.type.name());
+            } else if (full == FullPolicy.BLOCK) {
+                capacity.acquire();
+            } else {
+                acquireUninterruptibly();
+            }
+            f.holdPermit();
+        }
+        // Anything that may run on another thread gets the envelope now, with the emit's time.
+        if (queues || needsEnvelope) f.envelope();
         dispatched.increment();
         f.setPending(route.length + 1);
         int done = 1;
@@ -372,14 +387,14 @@ public final class EventBus implements AutoCloseable {
                         + " declare it on the bus first; declared: " + byName.keySet().stream().sorted().toList());
             }
             return register(new HandlerSlot(EventBus.this, name, mode, retry, type, null, false,
-                    e -> handler.handle(type.cast(e.payload()))));
+                    f -> handler.handle(type.cast(f.payload))));
         }
 
         /** Registers the handler for events whose name matches {@code pattern}; it receives the whole {@link Envelope}. */
         public Subscription onPattern(String pattern, EventHandler<? super Envelope<?>> handler) {
             Objects.requireNonNull(pattern, "pattern");
             Objects.requireNonNull(handler, "handler");
-            return register(new HandlerSlot(EventBus.this, name, mode, retry, null, pattern, false, handler::handle));
+            return register(new HandlerSlot(EventBus.this, name, mode, retry, null, pattern, false, f -> handler.handle(f.envelope())));
         }
     }
 

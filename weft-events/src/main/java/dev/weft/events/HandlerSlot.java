@@ -42,7 +42,7 @@ final class HandlerSlot {
 
     /** Calls the user's code for one event. */
     interface Invoker {
-        void invoke(Envelope<?> e) throws Exception;
+        void invoke(InFlight f) throws Exception;
     }
 
     final String name;
@@ -106,12 +106,14 @@ final class HandlerSlot {
         }
         if (mode == HandlerMode.SYNC && queue.isEmpty() && STATE.compareAndSet(this, IDLE, RUNNING)) {
             if (!runOne(f)) { // parked for a retry; the slot stays ours until it resumes
+                f.envelope(); // made here, on the emitting thread, before another thread retries it
                 f.ensurePermit(bus.capacity);
                 return false;
             }
             drain();
             return true;
         }
+        f.envelope(); // made here, on the emitting thread, before the owner takes it
         f.ensurePermit(bus.capacity);
         queue.offer(f);
         if (STATE.compareAndSet(this, IDLE, RUNNING)) {
@@ -154,14 +156,14 @@ final class HandlerSlot {
         while (true) {
             attempts++;
             try {
-                invoker.invoke(f.envelope);
+                invoker.invoke(f);
                 count(SUCCEEDED);
                 attempts = 0;
                 return true;
             } catch (Throwable t) {
                 count(FAILED_TRIES);
                 if (attempts >= retry.maxAttempts()) {
-                    bus.deadLetter(this, f.envelope, t, attempts);
+                    bus.deadLetter(this, f.envelope(), t, attempts);
                     count(DEAD_LETTERED);
                     attempts = 0;
                     return true;

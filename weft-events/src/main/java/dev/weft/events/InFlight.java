@@ -21,8 +21,14 @@ final class InFlight {
         }
     }
 
-    final Envelope<?> envelope;
+    final Object payload;
     final EventType<?> type;
+    /**
+     * Made on first use: at emit for anything that is held, queued or leaves the process; only
+     * an event that sync type handlers take inline, on the emitting thread, may never need it
+     * (reading the clock for its time is the most expensive step of a sync emit).
+     */
+    private Envelope<?> envelope;
     /** Came from a transport: not sent to transports again. */
     final boolean remote;
     /** Deliver to this slot only (a replay), or null for every matching one. */
@@ -35,9 +41,29 @@ final class InFlight {
     InFlight(EventBus bus, Envelope<?> envelope, EventType<?> type, boolean remote, HandlerSlot only) {
         this.bus = bus;
         this.envelope = envelope;
+        this.payload = envelope.payload();
         this.type = type;
         this.remote = remote;
         this.only = only;
+    }
+
+    /** A local event whose envelope is made when first needed. */
+    InFlight(EventBus bus, Object payload, EventType<?> type) {
+        this.bus = bus;
+        this.payload = payload;
+        this.type = type;
+        this.remote = false;
+        this.only = null;
+    }
+
+    /**
+     * The envelope, made now if it was not yet. Called on the emitting thread (at emit, or by a
+     * sync handler running inline within it) before the event is shared with another thread.
+     */
+    Envelope<?> envelope() {
+        Envelope<?> e = envelope;
+        if (e == null) envelope = e = bus.newEnvelope(payload, type);
+        return e;
     }
 
     void setPending(int n) {

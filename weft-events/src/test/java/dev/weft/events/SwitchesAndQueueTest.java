@@ -89,7 +89,10 @@ class SwitchesAndQueueTest {
         assertThat(full.getMessage()).contains("'nest.found'").contains("full (2 events");
         // In a scope the check is made at the emit call too, not when the scope ends.
         dev.weft.ExceptionGroup g = catchThrowableOfType(dev.weft.ExceptionGroup.class,
-                () -> Scope.run(scope -> j.bus.emit(new NestFound("in scope"))));
+                () -> Scope.run(scope -> {
+                    j.bus.emit(new NestFound("in scope"));
+                    return null;
+                }));
         assertThat(g.single()).isInstanceOf(EventRejectedException.class);
         j.release.countDown();
         idle(j.bus);
@@ -130,7 +133,10 @@ class SwitchesAndQueueTest {
         j.bus.emit(new NestFound("1"));
         j.bus.emit(new NestFound("2"));
         Throwable t = org.assertj.core.api.Assertions.catchThrowable(() -> Scope.run(scope -> {
-            scope.fork(() -> j.bus.emit(new NestFound("3"))); // blocks on the full queue
+            scope.fork(() -> {
+                j.bus.emit(new NestFound("3")); // blocks on the full queue
+                return null;
+            });
             scope.fork(() -> {
                 throw new IllegalStateException("sibling failed"); // cancels the blocked emit
             });

@@ -81,7 +81,10 @@ class RecordingBusTest {
                     threads.add(Thread.currentThread());
                     if (calls.incrementAndGet() == 1) throw new IllegalStateException("first try fails");
                 });
-        Scope.run(scope -> rec.bus().emit(new NestFound("owl")));
+        Scope.run(scope -> {
+            rec.bus().emit(new NestFound("owl"));
+            return null;
+        });
         assertThat(calls).hasValue(1); // already ran, before Scope.run returned
         assertThat(rec.clock().pendingDelays()).containsExactly(Duration.ofSeconds(1));
         rec.clock().advance(Duration.ofSeconds(1)); // the retry runs inside advance
@@ -97,7 +100,10 @@ class RecordingBusTest {
     @Test
     void realThreadsModeWithAwaitIdle() {
         RecordingBus rec = RecordingBus.builder().declare(NestFound.class).realThreads().build();
-        Scope.run(scope -> rec.bus().emit(new NestFound("owl")));
+        Scope.run(scope -> {
+            rec.bus().emit(new NestFound("owl"));
+            return null;
+        });
         rec.awaitIdle();
         rec.assertDispatched(new NestFound("owl"));
     }
