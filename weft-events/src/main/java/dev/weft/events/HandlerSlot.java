@@ -4,7 +4,6 @@ import dev.weft.WeftClock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
-import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.regex.Pattern;
 
@@ -198,10 +197,6 @@ final class HandlerSlot {
 
     String matcherText() {
         return type != null ? type.getName() : patternText;
-    }
-
-    static UUID newLetterId() {
-        return UUID.randomUUID();
     }
 
     @Override
