@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.locks.LockSupport;
@@ -116,6 +117,8 @@ public final class Scope extends CancelNode {
     @SuppressWarnings("unused") private volatile int taskSeq;                 // through TASK_SEQ
     @SuppressWarnings("unused") private volatile boolean backgroundCancelled; // through BACKGROUND_CANCELLED
     private List<ExceptionGroup.Failure> failures; // guarded by this; rare, so a monitor is fine
+    private List<Consumer<? super Throwable>> completionActions; // guarded by this (ADR 0016)
+    private boolean completing; // guarded by this (ADR 0016)
 
     private static int live(long c) {
         return (int) (c & COUNT_MASK);
@@ -328,7 +331,15 @@ public final class Scope extends CancelNode {
             parent.attach(me); // interrupts again if the parent is cancelled (level-triggered)
         }
         if (foreignInterrupt) me.interrupt();
-        return scope.outcome(value, bodyError, mode);
+        MoveOnResult<T> result;
+        try {
+            result = scope.outcome(value, bodyError, mode);
+        } catch (Throwable t) {
+            scope.runCompletionActions(t); // ADR 0016
+            throw t;
+        }
+        scope.runCompletionActions(result.hasValue() ? null : new Cancelled(scope.ownReason()));
+        return result;
     }
 
     private WeftClock.Scheduled armDeadline() {
@@ -429,6 +440,72 @@ public final class Scope extends CancelNode {
             throw new Cancelled(r != null ? r : CancelReason.interrupted(describe()), bodyError);
         }
         return deadlinePassed ? MoveOnResult.timedOut(value) : MoveOnResult.completed(value);
+    }
+
+    // ---------------------------------------------------------------- completion actions (ADR 0016)
+    // The one hook other modules build on (weft-events holds a scope's events until it ends).
+    // Kept in this one section on purpose; see docs/adr/0016-scope-completion-actions.md.
+
+    /**
+     * Registers {@code action} to run once this scope has finished: after every task ended and
+     * the outcome is decided, just before {@code run} (or {@code moveOn}) returns or throws.
+     * It runs on the thread that opened the scope, which by then is back in the enclosing scope
+     * ({@link #current()} is the parent, or empty), in registration order. It receives
+     * {@code null} if the body returned a value, else what the scope throws
+     * ({@link ExceptionGroup}, {@link DeadlineExceeded}, {@link Cancelled}), or, for a
+     * {@link #moveOnAfter} whose body the deadline cut short, a {@link Cancelled} with the
+     * deadline's reason.
+     *
+     * <p>Actions delay the caller, so they must be short and must not block: hand real work to
+     * another thread. An action that throws does not stop the others; if the scope failed, what
+     * the actions threw is added to the scope's exception as suppressed; if it succeeded, the
+     * scope throws an {@link ExceptionGroup} of them (named {@code "<on-completion>"}), since
+     * nothing else would see them.
+     *
+     * <pre>{@code
+     * Scope.run(scope -> {
+     *     scope.onCompletion(failure -> log(failure == null ? "done" : "failed: " + failure));
+     *     ...
+     * });
+     * }</pre>
+     *
+     * @throws IllegalStateException if the scope's completion actions have already run
+     */
+    public void onCompletion(Consumer<? super Throwable> action) {
+        Objects.requireNonNull(action, "action: pass what to run when the scope ends, e.g. failure -> ...");
+        synchronized (this) {
+            if (completing) {
+                throw new IllegalStateException("scope '" + name + "' has already finished: register completion actions while it is open");
+            }
+            if (completionActions == null) completionActions = new ArrayList<>(2);
+            completionActions.add(action);
+        }
+    }
+
+    private void runCompletionActions(Throwable failure) {
+        List<Consumer<? super Throwable>> actions;
+        synchronized (this) {
+            completing = true;
+            actions = completionActions;
+            completionActions = null;
+        }
+        if (actions == null) return;
+        List<ExceptionGroup.Failure> thrown = null;
+        for (Consumer<? super Throwable> a : actions) {
+            try {
+                a.accept(failure);
+            } catch (Throwable t) {
+                if (failure != null && failure != t) {
+                    failure.addSuppressed(t);
+                } else {
+                    if (thrown == null) thrown = new ArrayList<>(1);
+                    thrown.add(new ExceptionGroup.Failure("<on-completion>", t));
+                }
+            }
+        }
+        if (thrown != null) {
+            throw new ExceptionGroup(thrown.size() + " completion action(s) of scope '" + name + "' failed", thrown);
+        }
     }
 
     // ---------------------------------------------------------------- forking

@@ -67,6 +67,13 @@ class ApiShapeTest {
     }
 
     @Test
+    void scopeHasTheCompletionHookOfAdr0016() throws Exception {
+        Method m = Scope.class.getMethod("onCompletion", java.util.function.Consumer.class);
+        assertThat(m.getReturnType()).isEqualTo(void.class);
+        assertThat(Modifier.isStatic(m.getModifiers())).isFalse();
+    }
+
+    @Test
     void noPublicSignatureMentionsAPackagePrivateType() throws Exception {
         List<String> leaks = new ArrayList<>();
         List<Class<?>> types = new ArrayList<>(publicTopLevelTypes());

@@ -1,0 +1,27 @@
+package dev.weft.events;
+
+/**
+ * One message handed to a consumer by {@link Transport#receive}: settle it with {@link #ack()}
+ * once it has been handled, or {@link #reject(String)} to have it delivered again. A delivery
+ * that is never settled (the consumer died) is delivered again once the transport's redelivery
+ * timeout passes. Delivery is at least once: the same message can arrive more than once, with a
+ * higher {@link #deliveryCount()}; de-duplicate by {@code message().id()}.
+ */
+public interface Delivery {
+
+    /** The message. */
+    TransportMessage message();
+
+    /** How often this message has been handed out in this consumer group, 1 the first time. */
+    int deliveryCount();
+
+    /** The message was handled: it is not delivered again to this group. Idempotent. */
+    void ack();
+
+    /**
+     * The message could not be handled now: deliver it again (to this or another consumer). Once
+     * it has been delivered the transport's maximum number of times it goes to the transport's
+     * dead letters instead. Idempotent; ignored after {@link #ack()}.
+     */
+    void reject(String reason);
+}

@@ -1,0 +1,765 @@
+package dev.weft.events;
+
+import dev.weft.ContextKey;
+import dev.weft.Scope;
+import dev.weft.WeftClock;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * An event bus whose events wait for their scope to succeed (rules E3 to E8): declare event types
+ * up front, emit from anywhere, and handlers run after the request that emitted them succeeded,
+ * isolated from each other, retried, and parked in a dead-letter store when they keep failing.
+ *
+ * <pre>{@code
+ * @EventName("sighting.reported") record SightingReported(String species, int count) {}
+ *
+ * EventBus bus = EventBus.builder()
+ *         .declare(EventType.of(SightingReported.class)
+ *                 .validatedBy(s -> s.count() > 0 ? null : "count must be positive, got " + s.count()))
+ *         .build();
+ * bus.subscribe(SightingReported.class, s -> notifyBirders(s));      // by type (or supertype)
+ * bus.handler("audit").sync().onPattern("sighting.*", e -> audit.log(e.name(), e.id()));
+ *
+ * EventBus.unitOfWork("request").run(scope -> {    // or any Scope
+ *     save(sighting);
+ *     bus.emit(new SightingReported("kestrel", 2));  // held by the scope...
+ *     return null;
+ * });                                                // ...dispatched now, since the scope succeeded
+ * }</pre>
+ *
+ * <h2>Guarantees</h2>
+ * <ul>
+ *   <li><b>Declared events only (E3).</b> Emitting an undeclared type or a payload that fails
+ *   validation throws {@link EventRejectedException} at the emit call, naming the event and the
+ *   problem; nothing is held or dispatched.</li>
+ *   <li><b>After the scope (E4).</b> Inside a {@link Scope}, events are held by the innermost
+ *   scope and, when it ends: by default ({@link DispatchPolicy#ON_SUCCESS}) dispatched only if it
+ *   succeeded; {@link DispatchPolicy#ALWAYS} either way; {@link DispatchPolicy#IMMEDIATELY} not
+ *   held at all. A nested scope that succeeds hands its events to the enclosing scope, so a
+ *   failing request drops them too, unless it is a {@linkplain #unitOfWork unit of work}, whose
+ *   events are dispatched when it ends (ADR 0017). Dispatch runs on a virtual thread of the bus,
+ *   so it never delays the scope's result. Outside any scope, events are dispatched at once.</li>
+ *   <li><b>Handlers (E5).</b> Matched by type (the payload's class, a supertype or a sealed
+ *   interface) or by name pattern ({@code *} matches any characters: {@code sighting.*},
+ *   {@code *}), in registration order. {@link HandlerMode#SYNC} handlers run on the dispatching
+ *   thread, {@link HandlerMode#ASYNC} ones on a virtual thread each. A handler never runs
+ *   concurrently with itself and sees events in the order they were dispatched to it. A failure
+ *   is retried by the handler's {@link RetryPolicy} on the bus's clock, then the event is parked
+ *   in the {@link DeadLetterStore} with its error; it never stops another handler.</li>
+ *   <li><b>Switches (E6).</b> {@link #disable} / {@link #enable} a handler by name at run time;
+ *   while off it gets no new events (they are counted as skipped), events already queued for it
+ *   are still delivered.</li>
+ *   <li><b>Bounded (E7).</b> At most {@code capacity} events wait in handler queues; when it is
+ *   full, {@code emit} blocks or throws by {@link FullPolicy}. Events a scope holds check for room
+ *   when they are emitted and wait for it when their scope ends. Nothing is dropped silently: an
+ *   event is handled, parked as a dead letter, or refused at the emit call.</li>
+ *   <li><b>Transports (E8).</b> After their scope succeeded, events also go to the bus's
+ *   {@link Transport}s, encoded by its {@link EventCodec}, through an outbox per transport with
+ *   the same retries and dead letters; {@link #consume} dispatches events received from one.</li>
+ *   <li>Thread-safe: emit, subscribe and switch from any thread.</li>
+ * </ul>
+ */
+// Implementer's note. emit() does: declared-type lookup (exact class), validation, envelope,
+// then either holds the event in the scope's ScopeBuffer (one per bus and open scope, created on
+// the first emit, which registers the scope's completion action) or dispatches it. dispatch()
+// looks up the route (the matching slots for the payload's class, cached, rebuilt on every
+// (un)subscribe), takes a queue permit up front if any slot would have to queue the event (so a
+// FAIL policy fails before anything is delivered), then hands the event to each slot; see
+// HandlerSlot for the per-handler actor. For a sync handler outside a scope the whole path
+// allocates the envelope and its in-flight record and takes no lock.
+public final class EventBus implements AutoCloseable {
+
+    /** Marks a scope as a unit of work: see {@link #unitOfWork}. */
+    static final ContextKey<Object> UNIT_OF_WORK = ContextKey.named("weft-events.unit-of-work");
+
+    /**
+     * Trace and correlation context captured into every event emitted inside a scope that binds
+     * it (E8), e.g. {@code Map.of("traceparent", "00-...", "correlation-id", "r-42")}.
+     * {@link RequestScopeFilter} binds it from the request headers.
+     */
+    public static final ContextKey<Map<String, String>> TRACE = ContextKey.named("weft-events.trace");
+
+    final Capacity capacity;
+    final WeftClock clock;
+    private final Map<Class<?>, EventType<?>> types;
+    private final Map<String, EventType<?>> byName;
+    private final DispatchPolicy policy;
+    private final FullPolicy whenFull;
+    private final HandlerMode defaultMode;
+    private final RetryPolicy defaultRetry;
+    private final DeadLetterStore deadLetters;
+    private final EventCodec codec;
+    private final Supplier<Map<String, String>> trace;
+    /** Deterministic mode (for tests): everything runs on the calling thread. */
+    final boolean synchronous;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile HandlerSlot[] slots = new HandlerSlot[0];
+    private volatile ConcurrentHashMap<Class<?>, HandlerSlot[]> routes = new ConcurrentHashMap<>();
+    private int handlerSeq; // guarded by lock
+
+    final ConcurrentHashMap<Scope, ScopeBuffer> held = new ConcurrentHashMap<>();
+    final LongAdder heldCount = new LongAdder();
+    final LongAdder discarded = new LongAdder();
+    private final LongAdder emitted = new LongAdder();
+    private final LongAdder rejected = new LongAdder();
+    private final LongAdder dispatched = new LongAdder();
+    private final AtomicInteger handoffs = new AtomicInteger();
+    private final long idPrefix;
+    private final AtomicLong idSeq = new AtomicLong();
+    private volatile boolean closed;
+
+    private EventBus(Builder b) {
+        this.capacity = new Capacity(b.capacity);
+        this.clock = b.clock;
+        this.types = Map.copyOf(b.types);
+        Map<String, EventType<?>> names = new LinkedHashMap<>();
+        for (EventType<?> t : b.types.values()) names.put(t.name(), t);
+        this.byName = Map.copyOf(names);
+        this.policy = b.policy;
+        this.whenFull = b.whenFull;
+        this.defaultMode = b.mode;
+        this.defaultRetry = b.retry;
+        this.deadLetters = b.deadLetters;
+        this.codec = b.codec;
+        this.trace = b.trace;
+        this.synchronous = b.synchronous;
+        // A random 64-bit prefix per bus (version-4 UUID layout) and a sequence: unique ids
+        // without a SecureRandom call per event.
+        long r = new SecureRandom().nextLong();
+        this.idPrefix = (r & ~0xF000L) | 0x4000L;
+        for (Builder.TransportSpec t : b.transports) {
+            register(new HandlerSlot(this, "transport:" + t.transport.name(), HandlerMode.ASYNC, t.retry, null, t.pattern,
+                    true, f -> {
+                        Envelope<?> e = f.envelope();
+                        t.transport.publish(new TransportMessage(e.id().toString(), e.name(), codec.encode(e)));
+                    }));
+        }
+    }
+
+    /** A builder; declare every event type the bus may carry. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * A scope builder for one unit of work, say a request: events emitted in it (and in scopes
+     * nested in it) are dispatched when it ends (by default only if it succeeded), even when it
+     * runs inside another scope; in a plain nested scope they would move up to the enclosing
+     * scope instead (ADR 0017). {@link RequestScopeFilter} opens one per HTTP exchange.
+     *
+     * <pre>{@code
+     * EventBus.unitOfWork("import-batch-7").run(scope -> { ...; bus.emit(done); return null; });
+     * }</pre>
+     */
+    public static Scope.Builder unitOfWork(String name) {
+        return Scope.builder().name(name).bind(UNIT_OF_WORK, new Object());
+    }
+
+    // ---------------------------------------------------------------- emitting
+
+    /**
+     * Emits {@code payload}: checks that its type is declared and that it is valid, then holds it
+     * in the current scope or dispatches it (see the class comment).
+     *
+     * <p>Handlers that take the whole {@link Envelope} (name patterns) see its id, time and trace
+     * context; the time is when {@code emit} was called.
+     *
+     * @throws EventRejectedException if the type is undeclared, the payload invalid, the queue
+     *                                full under {@link FullPolicy#FAIL}, or the bus closed; then
+     *                                nothing of the event was held or dispatched
+     * @throws dev.weft.Cancelled     if the scope is cancelled while a {@link FullPolicy#BLOCK} emit waits for room
+     */
+    public void emit(Object payload) {
+        Objects.requireNonNull(payload, "payload: emit an instance of a declared event record");
+        EventType<?> type = types.get(payload.getClass());
+        if (type == null) throw undeclared(payload.getClass());
+        if (closed) throw reject(EventRejectedException.Reason.CLOSED, type.name(), "event '" + type.name() + "' not emitted: the bus is closed");
+        String problem = type.problem(payload);
+        if (problem != null) {
+            throw reject(EventRejectedException.Reason.INVALID, type.name(), "invalid event '" + type.name() + "' ("
+                    + payload.getClass().getSimpleName() + "): " + problem);
+        }
+        DispatchPolicy p = policyOf(type);
+        Scope scope = p == DispatchPolicy.IMMEDIATELY ? null : Scope.current().orElse(null);
+        InFlight f = new InFlight(this, payload, type);
+        if (scope == null) {
+            dispatch(f, whenFull);
+        } else {
+            if (whenFull == FullPolicy.FAIL) {
+                if (capacity.used() >= capacity.capacity()) throw queueFull(type.name());
+            } else {
+                capacity.awaitRoom();
+            }
+            f.envelope(); // its time and trace are those of the emit
+            bufferOf(scope).add(f);
+            heldCount.increment();
+        }
+        emitted.increment();
+    }
+
+    /** A new envelope for {@code payload}: a fresh id, the clock's time now, the trace context here. */
+    Envelope<?> newEnvelope(Object payload, EventType<?> type) {
+        return new Envelope<>(new UUID(idPrefix, 0x8000_0000_0000_0000L | idSeq.incrementAndGet()),
+                type.name(), clock.instant(), trace.get(), payload);
+    }
+
+    DispatchPolicy policyOf(EventType<?> type) {
+        DispatchPolicy own = type.policy();
+        return own != null ? own : policy;
+    }
+
+    ScopeBuffer bufferOf(Scope scope) {
+        return held.computeIfAbsent(scope, s -> {
+            ScopeBuffer b = new ScopeBuffer(this, s);
+            s.onCompletion(b::completed);
+            return b;
+        });
+    }
+
+    /** Dispatches events a scope held, on a virtual thread, so the scope's caller goes on at once. */
+    void handOff(List<InFlight> events) {
+        if (synchronous) {
+            for (InFlight f : events) dispatch(f, null);
+            return;
+        }
+        handoffs.incrementAndGet();
+        Thread.ofVirtual().name("weft-events-dispatch").start(() -> {
+            try {
+                for (InFlight f : events) dispatch(f, null);
+            } finally {
+                handoffs.decrementAndGet();
+                slotIdle();
+            }
+        });
+    }
+
+    /**
+     * Sends {@code f} to every matching slot. {@code full}: what to do if a permit is needed and
+     * none is free; null waits, ignoring interrupts (an event that was already accepted).
+     */
+    private void dispatch(InFlight f, FullPolicy full) {
+        HandlerSlot[] route = f.only != null ? new HandlerSlot[] {f.only} : route(f.payload.getClass(), f.type.name());
+        boolean queues = false;
+        boolean needsEnvelope = false;
+        for (HandlerSlot s : route) {
+            if (f.remote && s.transport) continue;
+            needsEnvelope |= s.type == null; // a pattern handler or a transport
+            queues |= s.wouldQueue();
+        }
+        if (queues) {
+            if (full == FullPolicy.FAIL) {
+                if (!capacity.tryAcquire()) throw queueFull(f.type.name());
+            } else if (full == FullPolicy.BLOCK) {
+                capacity.acquire();
+            } else {
+                acquireUninterruptibly();
+            }
+            f.holdPermit();
+        }
+        // Anything that may run on another thread gets the envelope now, with the emit's time.
+        if (queues || needsEnvelope) f.envelope();
+        dispatched.increment();
+        f.setPending(route.length + 1);
+        int done = 1;
+        for (HandlerSlot s : route) {
+            if ((f.remote && s.transport) || s.deliver(f)) done++;
+        }
+        f.deliveriesDone(done);
+    }
+
+    private void acquireUninterruptibly() {
+        capacity.acquireUninterruptibly();
+    }
+
+    private HandlerSlot[] route(Class<?> payloadType, String name) {
+        ConcurrentHashMap<Class<?>, HandlerSlot[]> r = routes;
+        HandlerSlot[] route = r.get(payloadType);
+        if (route == null) {
+            List<HandlerSlot> matching = new ArrayList<>();
+            for (HandlerSlot s : slots) {
+                if (s.matches(payloadType, name)) matching.add(s);
+            }
+            route = matching.toArray(HandlerSlot[]::new);
+            r.putIfAbsent(payloadType, route);
+        }
+        return route;
+    }
+
+    private EventRejectedException undeclared(Class<?> type) {
+        return reject(EventRejectedException.Reason.UNDECLARED, type.getName(), "event type " + type.getName()
+                + " is not declared on this bus: add .declare(" + type.getSimpleName() + ".class) to its builder; declared: "
+                + byName.keySet().stream().sorted().toList());
+    }
+
+    private EventRejectedException queueFull(String name) {
+        return reject(EventRejectedException.Reason.QUEUE_FULL, name, "event '" + name + "' not emitted: the dispatch queue is full ("
+                + capacity.capacity() + " events wait for handlers); slow handlers hold it up, see statistics(), or raise capacity / use FullPolicy.BLOCK");
+    }
+
+    private EventRejectedException reject(EventRejectedException.Reason reason, String name, String message) {
+        rejected.increment();
+        return new EventRejectedException(reason, name, message);
+    }
+
+    // ---------------------------------------------------------------- handlers
+
+    /** Subscribes {@code handler} to events of {@code type} (a declared record, a supertype or a sealed interface of some). */
+    public <T> Subscription subscribe(Class<T> type, EventHandler<? super T> handler) {
+        return handler(null).on(type, handler);
+    }
+
+    /** Subscribes {@code handler} to events whose name matches {@code pattern} ({@code *} matches any characters). */
+    public Subscription subscribe(String pattern, EventHandler<? super Envelope<?>> handler) {
+        return handler(null).onPattern(pattern, handler);
+    }
+
+    /**
+     * Starts registering a handler with a name (for dead letters, statistics and switching it off
+     * and on), a mode and a retry policy.
+     *
+     * <pre>{@code
+     * bus.handler("mailer").async().retry(RetryPolicy.exponential(5, ofSeconds(1), ofMinutes(1)))
+     *    .on(SightingReported.class, s -> mailer.send(s));
+     * }</pre>
+     */
+    public HandlerBuilder handler(String name) {
+        return new HandlerBuilder(name);
+    }
+
+    /** Configures one handler; {@link #on} or {@link #onPattern} registers it. */
+    public final class HandlerBuilder {
+        private final String name;
+        private HandlerMode mode = defaultMode;
+        private RetryPolicy retry = defaultRetry;
+
+        private HandlerBuilder(String name) {
+            if (name != null && name.isBlank()) throw new IllegalArgumentException("handler name is blank");
+            this.name = name;
+        }
+
+        /** Where it runs; default: the bus's ({@link Builder#defaultHandlerMode}). */
+        public HandlerBuilder mode(HandlerMode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** Runs on the dispatching thread. */
+        public HandlerBuilder sync() {
+            return mode(HandlerMode.SYNC);
+        }
+
+        /** Runs on a virtual thread of its own. */
+        public HandlerBuilder async() {
+            return mode(HandlerMode.ASYNC);
+        }
+
+        /** Its retry policy; default: the bus's. */
+        public HandlerBuilder retry(RetryPolicy retry) {
+            this.retry = Objects.requireNonNull(retry, "retry");
+            return this;
+        }
+
+        /**
+         * Registers the handler for events of {@code type} or its subtypes.
+         *
+         * @throws IllegalArgumentException if no declared event type is {@code type} or a subtype of it
+         *                                  (a typo would otherwise never fire), or the name is taken
+         */
+        public <T> Subscription on(Class<T> type, EventHandler<? super T> handler) {
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(handler, "handler");
+            if (types.keySet().stream().noneMatch(type::isAssignableFrom)) {
+                throw new IllegalArgumentException("no declared event type is " + type.getName() + " or a subtype of it, so this handler would never run;"
+                        + " declare it on the bus first; declared: " + byName.keySet().stream().sorted().toList());
+            }
+            return register(new HandlerSlot(EventBus.this, name, mode, retry, type, null, false,
+                    f -> handler.handle(type.cast(f.payload))));
+        }
+
+        /** Registers the handler for events whose name matches {@code pattern}; it receives the whole {@link Envelope}. */
+        public Subscription onPattern(String pattern, EventHandler<? super Envelope<?>> handler) {
+            Objects.requireNonNull(pattern, "pattern");
+            Objects.requireNonNull(handler, "handler");
+            return register(new HandlerSlot(EventBus.this, name, mode, retry, null, pattern, false, f -> handler.handle(f.envelope())));
+        }
+    }
+
+    private Subscription register(HandlerSlot proto) {
+        lock.lock();
+        HandlerSlot slot;
+        try {
+            String name = proto.name != null ? proto.name : "handler-" + (++handlerSeq);
+            for (HandlerSlot s : slots) {
+                if (s.name.equals(name)) throw new IllegalArgumentException("a handler named '" + name + "' is already registered; give each handler its own name");
+            }
+            slot = proto.name != null ? proto : new HandlerSlot(this, name, proto.mode, proto.retry, proto.type, proto.patternText,
+                    proto.transport, proto.invoker);
+            HandlerSlot[] next = java.util.Arrays.copyOf(slots, slots.length + 1);
+            next[slots.length] = slot;
+            slots = next;
+            routes = new ConcurrentHashMap<>();
+        } finally {
+            lock.unlock();
+        }
+        return new Subscription() {
+            @Override
+            public void close() {
+                unregister(slot);
+            }
+
+            @Override
+            public boolean isActive() {
+                return !slot.closed;
+            }
+
+            @Override
+            public String toString() {
+                return "Subscription[" + slot + "]";
+            }
+        };
+    }
+
+    private void unregister(HandlerSlot slot) {
+        lock.lock();
+        try {
+            if (slot.closed) return;
+            slot.closed = true;
+            List<HandlerSlot> next = new ArrayList<>(List.of(slots));
+            next.remove(slot);
+            slots = next.toArray(HandlerSlot[]::new);
+            routes = new ConcurrentHashMap<>();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Switches the named handler off (E6): it gets no new events until {@link #enable}d. @throws IllegalArgumentException if there is no such handler */
+    public void disable(String handlerName) {
+        slot(handlerName).enabled = false;
+    }
+
+    /** Switches the named handler on again (E6). @throws IllegalArgumentException if there is no such handler */
+    public void enable(String handlerName) {
+        slot(handlerName).enabled = true;
+    }
+
+    /** Whether the named handler is switched on. @throws IllegalArgumentException if there is no such handler */
+    public boolean isEnabled(String handlerName) {
+        return slot(handlerName).enabled;
+    }
+
+    private HandlerSlot slot(String name) {
+        Objects.requireNonNull(name, "name");
+        for (HandlerSlot s : slots) {
+            if (s.name.equals(name)) return s;
+        }
+        throw new IllegalArgumentException("no handler named '" + name + "'; handlers: " + List.of(slots).stream().map(s -> s.name).toList());
+    }
+
+    // ---------------------------------------------------------------- dead letters
+
+    void deadLetter(HandlerSlot slot, Envelope<?> e, Throwable error, int attempts) {
+        try {
+            deadLetters.add(new DeadLetter(UUID.randomUUID(), slot.name, e, error, attempts, clock.instant()));
+        } catch (RuntimeException storeFailed) {
+            storeFailed.addSuppressed(error);
+            System.getLogger(EventBus.class.getName()).log(System.Logger.Level.ERROR,
+                    "dead-letter store failed; event " + e.name() + " " + e.id() + " for handler " + slot.name + " is only in this log", storeFailed);
+        }
+    }
+
+    /** The events handlers gave up on, oldest first (E5). */
+    public List<DeadLetter> deadLetters() {
+        return deadLetters.list();
+    }
+
+    /**
+     * Removes the dead letter {@code id} from the store and delivers its event again to the
+     * handler that failed, with a fresh set of tries (a new dead letter if they fail too).
+     *
+     * @throws IllegalArgumentException if there is no such letter
+     * @throws IllegalStateException    if its handler is no longer registered (the letter stays)
+     */
+    public void replay(UUID id) {
+        DeadLetter letter = deadLetters.remove(id).orElseThrow(() -> new IllegalArgumentException("no dead letter with id " + id));
+        HandlerSlot target = null;
+        for (HandlerSlot s : slots) {
+            if (s.name.equals(letter.handler())) target = s;
+        }
+        if (target == null) {
+            deadLetters.add(letter);
+            throw new IllegalStateException("cannot replay dead letter " + id + ": handler '" + letter.handler() + "' is not registered any more");
+        }
+        EventType<?> type = byName.get(letter.event().name());
+        dispatch(new InFlight(this, letter.event(), type, false, target), FullPolicy.BLOCK);
+    }
+
+    /** Replays every dead letter whose handler is registered; returns how many. */
+    public int replayAll() {
+        int n = 0;
+        for (DeadLetter l : deadLetters.list()) {
+            try {
+                replay(l.id());
+                n++;
+            } catch (IllegalStateException | IllegalArgumentException gone) {
+                // handler unregistered (letter kept), or replayed concurrently
+            }
+        }
+        return n;
+    }
+
+    // ---------------------------------------------------------------- transports
+
+    /**
+     * Receives events from {@code transport} as {@code consumer} of {@code group} and dispatches
+     * them to this bus's handlers (not to its transports), until the transport is closed or this
+     * thread is cancelled. Run it as a task: {@code scope.forkBackground(() -> bus.consume(t, "g", "c1"))}.
+     * A message is acknowledged once every handler is done with it (handled or dead-lettered
+     * here), so a consumer killed mid-way leaves it for redelivery; one that cannot be decoded is
+     * rejected (the transport dead-letters it after its maximum deliveries); a message whose id
+     * was handled recently by this consumer is acknowledged without dispatching again.
+     *
+     * @return how many events it dispatched, when the transport closed
+     * @throws dev.weft.Cancelled    if the scope running it is cancelled
+     * @throws IllegalStateException if the bus has no codec
+     */
+    public long consume(Transport transport, String group, String consumer) {
+        Objects.requireNonNull(transport, "transport");
+        if (codec == null) throw new IllegalStateException("consume needs a codec: give the bus one with .codec(..), e.g. new JacksonEventCodec() from weft-events-jackson");
+        return new RemoteConsumer(this, transport, group, consumer, codec).run();
+    }
+
+    Class<? extends Record> typeNamed(String name) {
+        EventType<?> t = byName.get(name);
+        return t == null ? null : t.type();
+    }
+
+    EventType<?> declared(String name) {
+        return byName.get(name);
+    }
+
+    /** Dispatches an event received from a transport; {@code done} runs when every handler is done with it. */
+    void dispatchRemote(Envelope<?> e, Runnable done) {
+        InFlight f = new InFlight(this, e, byName.get(e.name()), true, null);
+        f.onDone = done;
+        dispatch(f, null);
+    }
+
+    // ---------------------------------------------------------------- lifecycle and inspection
+
+    void slotIdle() {
+        capacity.signalIfWaiting();
+    }
+
+    private boolean slotsIdle() {
+        if (handoffs.get() != 0) return false;
+        for (HandlerSlot s : slots) {
+            if (!s.isIdle()) return false;
+        }
+        return true;
+    }
+
+    /**
+     * Waits until no event is queued, retrying or being handed off (events still held by open
+     * scopes do not count), at most {@code timeout}. For tests and graceful shutdown.
+     *
+     * @return whether the bus became idle in time
+     */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        return capacity.awaitEmpty(timeout.toNanos(), this::slotsIdle);
+    }
+
+    /** An immutable snapshot of the counters. */
+    public BusStatistics statistics() {
+        List<BusStatistics.Handler> hs = new ArrayList<>();
+        for (HandlerSlot s : slots) {
+            hs.add(new BusStatistics.Handler(s.name, s.matcherText(), s.mode, s.enabled, s.queued(),
+                    s.counter(HandlerSlot.DELIVERED), s.counter(HandlerSlot.SUCCEEDED), s.counter(HandlerSlot.FAILED_TRIES),
+                    s.counter(HandlerSlot.RETRIES), s.counter(HandlerSlot.DEAD_LETTERED), s.counter(HandlerSlot.SKIPPED)));
+        }
+        return new BusStatistics(emitted.sum(), rejected.sum(), heldCount.sum(), discarded.sum(), dispatched.sum(),
+                capacity.used(), capacity.capacity(), deadLetters.list().size(), hs);
+    }
+
+    /** The declared event types, by name. */
+    public Map<String, EventType<?>> declaredTypes() {
+        return byName;
+    }
+
+    /**
+     * Stops accepting events ({@code emit} then throws {@link EventRejectedException} with reason
+     * {@code CLOSED}) and waits until every queued event has been handled or dead-lettered.
+     * Events held by scopes still open are dispatched when those scopes end. Idempotent.
+     */
+    @Override
+    public void close() {
+        closed = true;
+        try {
+            while (!awaitIdle(Duration.ofSeconds(1))) {
+                // keep waiting: handlers may be retrying with a backoff
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "EventBus[" + byName.size() + " types, " + slots.length + " handlers" + (closed ? ", closed" : "") + "]";
+    }
+
+    // ---------------------------------------------------------------- builder
+
+    /** Configures a bus. Not thread-safe. */
+    public static final class Builder {
+        private final Map<Class<?>, EventType<?>> types = new LinkedHashMap<>();
+        private int capacity = 10_000;
+        private FullPolicy whenFull = FullPolicy.BLOCK;
+        private DispatchPolicy policy = DispatchPolicy.ON_SUCCESS;
+        private HandlerMode mode = HandlerMode.ASYNC;
+        private RetryPolicy retry = RetryPolicy.defaults();
+        private WeftClock clock = WeftClock.system();
+        private DeadLetterStore deadLetters;
+        private EventCodec codec;
+        private Supplier<Map<String, String>> trace = () -> TRACE.find().orElse(Map.of());
+        private final List<TransportSpec> transports = new ArrayList<>();
+        private boolean synchronous;
+
+        private record TransportSpec(Transport transport, String pattern, RetryPolicy retry) {}
+
+        private Builder() {}
+
+        /** Declares a record type with its default name and no validator but the null check. */
+        public <T extends Record> Builder declare(Class<T> type) {
+            return declare(EventType.of(type));
+        }
+
+        /** Declares an event type. @throws IllegalArgumentException if its type or name is declared already */
+        public Builder declare(EventType<?> type) {
+            Objects.requireNonNull(type, "type");
+            for (EventType<?> t : types.values()) {
+                if (t.name().equals(type.name())) {
+                    throw new IllegalArgumentException("event name '" + type.name() + "' is declared twice: by " + t.type().getName()
+                            + " and by " + type.type().getName() + "; give one of them another name with EventType.named(..)");
+                }
+            }
+            if (types.putIfAbsent(type.type(), type) != null) {
+                throw new IllegalArgumentException(type.type().getName() + " is declared twice");
+            }
+            return this;
+        }
+
+        /** How many events may wait in handler queues (E7); default 10,000. */
+        public Builder capacity(int capacity) {
+            if (capacity < 1) throw new IllegalArgumentException("capacity is " + capacity + ": it must be at least 1");
+            this.capacity = capacity;
+            return this;
+        }
+
+        /** What emit does when the queue is full; default {@link FullPolicy#BLOCK}. */
+        public Builder whenFull(FullPolicy policy) {
+            this.whenFull = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** When events emitted in a scope are dispatched; default {@link DispatchPolicy#ON_SUCCESS}. */
+        public Builder dispatchPolicy(DispatchPolicy policy) {
+            this.policy = Objects.requireNonNull(policy, "policy");
+            return this;
+        }
+
+        /** The mode of handlers registered without one; default {@link HandlerMode#ASYNC}. */
+        public Builder defaultHandlerMode(HandlerMode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** The retry policy of handlers registered without one; default {@link RetryPolicy#defaults()}. */
+        public Builder retry(RetryPolicy retry) {
+            this.retry = Objects.requireNonNull(retry, "retry");
+            return this;
+        }
+
+        /** The clock for event times and retry backoffs; a {@link dev.weft.FakeClock} in tests. */
+        public Builder clock(WeftClock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** Where dead letters go; default {@link DeadLetterStore#inMemory()}. */
+        public Builder deadLetters(DeadLetterStore store) {
+            this.deadLetters = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /** The codec for transports and {@link EventBus#consume}. */
+        public Builder codec(EventCodec codec) {
+            this.codec = Objects.requireNonNull(codec, "codec");
+            return this;
+        }
+
+        /** Where trace context comes from at emit; default: {@link EventBus#TRACE} of the current scope. */
+        public Builder traceContext(Supplier<Map<String, String>> trace) {
+            this.trace = Objects.requireNonNull(trace, "trace");
+            return this;
+        }
+
+        /** Sends every event to {@code transport} after its scope succeeded. Needs a {@link #codec}. */
+        public Builder transport(Transport transport) {
+            return transport(transport, "*");
+        }
+
+        /** Sends events whose name matches {@code pattern} to {@code transport}, retrying by the bus's policy. */
+        public Builder transport(Transport transport, String pattern) {
+            return transport(transport, pattern, null);
+        }
+
+        /** As {@link #transport(Transport, String)}, with the outbox's own retry policy. */
+        public Builder transport(Transport transport, String pattern, RetryPolicy retry) {
+            transports.add(new TransportSpec(Objects.requireNonNull(transport, "transport"), Objects.requireNonNull(pattern, "pattern"), retry));
+            return this;
+        }
+
+        /**
+         * Deterministic mode, for tests (weft-test's {@code RecordingBus} turns it on): every
+         * handler runs as {@link HandlerMode#SYNC}, events a scope held are dispatched on the
+         * scope's own thread as it ends (so, unlike the default, the scope's caller waits for the
+         * handlers), and a retry runs on the thread that advances the clock past its backoff
+         * (with a {@link dev.weft.FakeClock}: inside {@code advance}). So after an emit, a scope,
+         * or an {@code advance}, every handler that was due has run. Not for production.
+         */
+        public Builder synchronous() {
+            this.synchronous = true;
+            this.mode = HandlerMode.SYNC;
+            return this;
+        }
+
+        /** @throws IllegalStateException if transports are configured without a codec */
+        public EventBus build() {
+            if (!transports.isEmpty() && codec == null) {
+                throw new IllegalStateException("transports need a codec to put events on the wire: add .codec(new JacksonEventCodec()) from weft-events-jackson");
+            }
+            if (deadLetters == null) deadLetters = DeadLetterStore.inMemory();
+            List<TransportSpec> resolved = new ArrayList<>();
+            for (TransportSpec t : transports) resolved.add(new TransportSpec(t.transport, t.pattern, t.retry != null ? t.retry : retry));
+            transports.clear();
+            transports.addAll(resolved);
+            return new EventBus(this);
+        }
+    }
+
+}

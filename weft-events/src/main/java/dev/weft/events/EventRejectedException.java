@@ -1,0 +1,40 @@
+package dev.weft.events;
+
+/**
+ * {@link EventBus#emit} refused an event; nothing of it was dispatched or held (rules E3, E7).
+ * The message names the event and the problem.
+ */
+public class EventRejectedException extends RuntimeException {
+
+    /** Why an event was refused. */
+    public enum Reason {
+        /** Its type was not declared on the bus (E3). */
+        UNDECLARED,
+        /** Its payload failed validation (E3). */
+        INVALID,
+        /** The dispatch queue was full and the policy is {@link FullPolicy#FAIL} (E7). */
+        QUEUE_FULL,
+        /** The bus was closed. */
+        CLOSED
+    }
+
+    private final Reason reason;
+    private final String eventName;
+
+    /** A rejection of the event named {@code eventName} (or the type name, if undeclared). */
+    public EventRejectedException(Reason reason, String eventName, String message) {
+        super(message);
+        this.reason = java.util.Objects.requireNonNull(reason, "reason");
+        this.eventName = java.util.Objects.requireNonNull(eventName, "eventName");
+    }
+
+    /** Why the event was refused. */
+    public Reason reason() {
+        return reason;
+    }
+
+    /** The event's declared name, or its type's name if it was not declared. */
+    public String eventName() {
+        return eventName;
+    }
+}

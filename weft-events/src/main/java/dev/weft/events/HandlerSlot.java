@@ -1,0 +1,206 @@
+package dev.weft.events;
+
+import dev.weft.WeftClock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.time.Duration;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.regex.Pattern;
+
+/**
+ * One registered handler of a bus (or a transport's outbox): what it matches, how it runs, its
+ * queue, its retries and its counters (E5, E6).
+ */
+// Implementer's note. Each slot is a tiny actor: a lock-free queue plus a state word (IDLE or
+// RUNNING). Whoever moves the state from IDLE to RUNNING owns the slot and drains the queue; so
+// a handler never runs concurrently with itself and sees events in the order they were queued
+// (per-handler ordering, E5). A SYNC slot that is idle with an empty queue runs the event right
+// on the dispatching thread (the fast path: two CASes, no allocation); otherwise the event is
+// queued, and the owner (or, for ASYNC slots, a virtual thread started for the purpose) drains
+// it. A failed try with a backoff to wait keeps the slot RUNNING and parks the event in
+// `retrying`; a clock action starts a virtual thread that retries and drains on. No thread is
+// held while waiting. The counters are written only by the owner (setRelease after a plain
+// read: single writer) and read racily by statistics().
+final class HandlerSlot {
+    private static final VarHandle STATE;
+    private static final VarHandle COUNTERS;
+    private static final int IDLE = 0;
+    private static final int RUNNING = 1;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(HandlerSlot.class, "state", int.class);
+            COUNTERS = MethodHandles.arrayElementVarHandle(long[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    static final int SUCCEEDED = 0, FAILED_TRIES = 1, RETRIES = 2, DEAD_LETTERED = 3, SKIPPED = 4, DELIVERED = 5;
+
+    /** Calls the user's code for one event. */
+    interface Invoker {
+        void invoke(InFlight f) throws Exception;
+    }
+
+    final String name;
+    final HandlerMode mode;
+    final RetryPolicy retry;
+    final Class<?> type;     // matches by type, or
+    final Pattern pattern;   // by name pattern
+    final String patternText;
+    final boolean transport; // a transport's outbox: never fed remote events
+    final Invoker invoker;
+    final EventBus bus;
+    volatile boolean enabled = true;
+    volatile boolean closed;
+
+    private final ConcurrentLinkedQueue<InFlight> queue = new ConcurrentLinkedQueue<>();
+    @SuppressWarnings("unused") private volatile int state; // through STATE
+    private InFlight retrying; // owner only
+    private int attempts;      // owner only: tries of the event at the head
+    private final long[] counters = new long[6];
+    private final java.util.concurrent.atomic.LongAdder skipped = new java.util.concurrent.atomic.LongAdder();
+
+    HandlerSlot(EventBus bus, String name, HandlerMode mode, RetryPolicy retry, Class<?> type, String pattern,
+                boolean transport, Invoker invoker) {
+        this.bus = bus;
+        this.name = name;
+        this.mode = bus.synchronous ? HandlerMode.SYNC : mode;
+        this.retry = retry;
+        this.type = type;
+        this.patternText = pattern;
+        this.pattern = pattern == null ? null : compile(pattern);
+        this.transport = transport;
+        this.invoker = invoker;
+    }
+
+    static Pattern compile(String glob) {
+        StringBuilder re = new StringBuilder();
+        for (String part : glob.split("\\*", -1)) {
+            if (!re.isEmpty()) re.append(".*");
+            re.append(Pattern.quote(part));
+        }
+        return Pattern.compile(re.toString());
+    }
+
+    boolean matches(Class<?> eventType, String eventName) {
+        return type != null ? type.isAssignableFrom(eventType) : pattern.matcher(eventName).matches();
+    }
+
+    /** Whether an event given now would have to wait in the queue (racy: a hint for taking a permit up front). */
+    boolean wouldQueue() {
+        return mode == HandlerMode.ASYNC || (int) STATE.getOpaque(this) != IDLE || !queue.isEmpty();
+    }
+
+    /**
+     * Delivers {@code f}. Returns true if this delivery finished here and now (ran inline, or
+     * was skipped); false if it was queued, and the slot will call {@code f.deliveriesDone(1)}.
+     */
+    boolean deliver(InFlight f) {
+        if (!enabled) { // an unsubscribed slot is no longer routed to: a dispatch under way still delivers (E1)
+            skipped.increment();
+            return true;
+        }
+        if (mode == HandlerMode.SYNC && queue.isEmpty() && STATE.compareAndSet(this, IDLE, RUNNING)) {
+            if (!runOne(f)) { // parked for a retry; the slot stays ours until it resumes
+                f.envelope(); // made here, on the emitting thread, before another thread retries it
+                f.ensurePermit(bus.capacity);
+                return false;
+            }
+            drain();
+            return true;
+        }
+        f.envelope(); // made here, on the emitting thread, before the owner takes it
+        f.ensurePermit(bus.capacity);
+        queue.offer(f);
+        if (STATE.compareAndSet(this, IDLE, RUNNING)) {
+            if (mode == HandlerMode.SYNC) drain();
+            else start();
+        }
+        return false;
+    }
+
+    private void start() {
+        Thread.ofVirtual().name("weft-events-" + name).start(this::drain);
+    }
+
+    /** Runs queued events until the queue is empty or a retry must wait. Called by the owner only. */
+    private void drain() {
+        while (true) {
+            InFlight f;
+            while ((f = retrying != null ? takeRetrying() : queue.poll()) != null) {
+                if (!runOne(f)) return;
+                f.deliveriesDone(1);
+            }
+            STATE.setRelease(this, IDLE);
+            bus.slotIdle();
+            if (queue.isEmpty() || !STATE.compareAndSet(this, IDLE, RUNNING)) return;
+        }
+    }
+
+    private InFlight takeRetrying() {
+        InFlight f = retrying;
+        retrying = null;
+        return f;
+    }
+
+    /**
+     * Tries {@code f}: true when it is done with (handled, or dead-lettered after the last try),
+     * false when a retry waits on the clock (then {@code f} is kept in {@code retrying}).
+     */
+    private boolean runOne(InFlight f) {
+        count(DELIVERED);
+        while (true) {
+            attempts++;
+            try {
+                invoker.invoke(f);
+                count(SUCCEEDED);
+                attempts = 0;
+                return true;
+            } catch (Throwable t) {
+                count(FAILED_TRIES);
+                if (attempts >= retry.maxAttempts()) {
+                    bus.deadLetter(this, f.envelope(), t, attempts);
+                    count(DEAD_LETTERED);
+                    attempts = 0;
+                    return true;
+                }
+                count(RETRIES);
+                Duration wait = retry.backoffAfter(attempts);
+                if (wait.isZero()) continue;
+                retrying = f;
+                WeftClock clock = bus.clock;
+                clock.schedule(clock.after(wait), bus.synchronous ? this::drain : this::start);
+                return false;
+            }
+        }
+    }
+
+    private void count(int which) {
+        COUNTERS.setRelease(counters, which, (long) COUNTERS.getOpaque(counters, which) + 1);
+    }
+
+    long counter(int which) {
+        if (which == SKIPPED) return skipped.sum();
+        return (long) COUNTERS.getOpaque(counters, which);
+    }
+
+    int queued() {
+        return queue.size() + (retrying != null ? 1 : 0);
+    }
+
+    boolean isIdle() {
+        return (int) STATE.getVolatile(this) == IDLE && queue.isEmpty();
+    }
+
+    String matcherText() {
+        return type != null ? type.getName() : patternText;
+    }
+
+    @Override
+    public String toString() {
+        return "Handler[" + name + ", " + mode + ", " + matcherText() + (enabled ? "" : ", disabled") + "]";
+    }
+}

@@ -1,0 +1,55 @@
+package dev.weft.events;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The SPI between an {@link EventBus} and a message broker, shaped for at-least-once brokers
+ * (Redis Streams with consumer groups, AMQP, Kafka). The bus sends events to its transports after
+ * their scope succeeded (E4), encoded by its {@link EventCodec} (JSON, E8), through an outbox
+ * per transport with retries and dead letters (E5); {@link EventBus#consume} reads them back.
+ *
+ * <h2>Contract</h2> (a reusable suite in weft-test, {@code TransportContract}, checks every rule)
+ * <ul>
+ *   <li>{@link #publish} returns only once the broker confirmed the message (durably, as far as
+ *   the broker is durable); if it throws, the message may or may not have been stored, and the
+ *   bus publishes it again (so consumers must de-duplicate by id).</li>
+ *   <li>Each consumer group receives every message published after the group was first used
+ *   (in-memory: every message since the transport was created); within a group each message is
+ *   handed to one consumer at a time, in publish order for a single publisher.</li>
+ *   <li>A message is handed out again if it is rejected, or not acknowledged within the
+ *   transport's redelivery timeout; after the transport's maximum deliveries it is moved to the
+ *   group's dead letters ({@link #deadLetters}).</li>
+ *   <li>{@link #receive} blocks up to {@code wait} for messages; it is a cancellation point.</li>
+ *   <li>After {@link #close()}, publish and receive throw {@link TransportException}.</li>
+ *   <li>Thread-safe.</li>
+ * </ul>
+ */
+public interface Transport extends AutoCloseable {
+
+    /** A short name for messages and for the bus's outbox handler ({@code transport:<name>}). */
+    String name();
+
+    /**
+     * Stores {@code message} in the broker and returns once the broker confirmed it.
+     *
+     * @throws TransportException if it was not confirmed
+     */
+    void publish(TransportMessage message);
+
+    /**
+     * Hands out up to {@code max} messages to {@code consumer} of {@code group}: first messages
+     * due for redelivery, then new ones. Waits up to {@code wait} when there are none.
+     *
+     * @return the deliveries, possibly none
+     * @throws TransportException if the transport is closed or the broker fails
+     */
+    List<Delivery> receive(String group, String consumer, int max, Duration wait);
+
+    /** The messages of {@code group} that reached the maximum number of deliveries, oldest first. */
+    List<TransportMessage> deadLetters(String group);
+
+    /** Closes the transport; idempotent. */
+    @Override
+    void close();
+}

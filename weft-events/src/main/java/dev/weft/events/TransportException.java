@@ -1,0 +1,18 @@
+package dev.weft.events;
+
+/**
+ * A {@link Transport} could not do what was asked: the broker is down, refused the message, or
+ * the transport is closed. Publishing that throws this was not confirmed: the bus retries it by
+ * the transport outbox's {@link RetryPolicy}, then parks the event in the dead-letter store.
+ */
+public class TransportException extends RuntimeException {
+    /** With a message that says what failed and what to do. */
+    public TransportException(String message) {
+        super(message);
+    }
+
+    /** With a message and the broker client's error. */
+    public TransportException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}
