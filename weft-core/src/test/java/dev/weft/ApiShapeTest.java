@@ -29,7 +29,10 @@ class ApiShapeTest {
             "CancelReason", "Cancelled", "ContextKey", "CpuPool", "DeadlineExceeded", "ExceptionGroup",
             "ExecutionKind", "FakeClock", "MoveOnResult", "ProcessResult", "Scope", "ScopeBody",
             "ScopeStatistics", "StartBody", "Task", "TaskCancelledException", "TaskFailedException", "TaskState",
-            "TaskStatus", "Weft", "WeftClock");
+            "TaskStatus", "Weft", "WeftClock",
+            // synchronization primitives (C6)
+            "CapacityLimiter", "CapacityLimiterStatistics", "Condition", "ConditionStatistics", "Mutex",
+            "MutexStatistics", "OnceFlag", "OnceFlagStatistics", "Permit", "Semaphore", "SemaphoreStatistics");
 
     private static final Set<String> PUBLIC_NESTED_TYPES = Set.of(
             "CancelReason.Kind", "ExceptionGroup.Failure", "ExceptionGroup.GroupHandler", "ExceptionGroup.Handler",
@@ -37,7 +40,10 @@ class ApiShapeTest {
 
     /** Types users may construct; every other class is obtained from a factory or from Weft itself. */
     private static final Set<String> PUBLICLY_CONSTRUCTIBLE = Set.of(
-            "Cancelled", "ExceptionGroup", "FakeClock", "ProcessResult", "ScopeStatistics");
+            "Cancelled", "ExceptionGroup", "FakeClock", "ProcessResult", "ScopeStatistics",
+            // synchronization primitives (C6) and their statistics records
+            "CapacityLimiter", "CapacityLimiterStatistics", "ConditionStatistics", "Mutex", "MutexStatistics",
+            "OnceFlag", "OnceFlagStatistics", "Semaphore", "SemaphoreStatistics");
 
     @Test
     void packageDevWeftHasExactlyTheExpectedPublicTopLevelTypes() throws Exception {
