@@ -49,7 +49,7 @@ public final class CapacityLimiter {
     // order (dispatch), and a grant adds the waiter's borrower before its thread even wakes.
     // The lot indexes waiting borrowers, so the "already waiting" check is O(1).
 
-    private final ParkingLot lot = new ParkingLot();
+    final ParkingLot lot = new ParkingLot();
     private final LinkedHashSet<Object> borrowers = new LinkedHashSet<>();
     private int totalTokens;
 

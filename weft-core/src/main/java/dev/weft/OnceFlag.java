@@ -39,7 +39,7 @@ public final class OnceFlag {
     // it is written under the lot's lock, and set() grants every queued waiter in the same
     // critical section, so no waiter can queue after the flag was set and stay queued.
 
-    private final ParkingLot lot = new ParkingLot();
+    final ParkingLot lot = new ParkingLot();
     private volatile boolean set;
 
     /** An unset flag. */

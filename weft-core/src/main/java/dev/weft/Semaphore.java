@@ -39,7 +39,7 @@ public final class Semaphore {
     // Invariant: value > 0 implies nobody waits (release hands a permit to the first waiter
     // instead of incrementing), so acquire's fast path only looks at `value`.
 
-    private final ParkingLot lot = new ParkingLot();
+    final ParkingLot lot = new ParkingLot();
     private final int max; // Integer.MAX_VALUE when unbounded
     private final boolean bounded;
     private int value;

@@ -9,6 +9,7 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Named;
@@ -47,6 +48,9 @@ class PrimitivesContractTest {
 
         /** At rest: nothing held, nobody waiting, invariants intact. */
         abstract void assertAtRest();
+
+        /** The lock that decides between a hand-off and a withdrawal (white box, for the tie tests). */
+        abstract ReentrantLock decidingLock();
     }
 
     static Stream<Named<Supplier<Subject>>> subjects() {
@@ -252,6 +256,62 @@ class PrimitivesContractTest {
                 acquiredWhileCancelled.get(), threw.get());
     }
 
+    /**
+     * The tie, made deterministic: the test holds the lock that decides, cancels the waiter's
+     * scope, waits until the woken waiter is blocked on that lock (its wait has already thrown
+     * Cancelled), and only then hands it the permit. The hand-off came first, so it wins: the
+     * call returns normally, the scope stays cancelled, and nothing leaks.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("subjects")
+    void c6_aHandOffThatComesBeforeTheCancelledWaiterDecidesWinsAndTheWaiterHoldsIt(Supplier<Subject> make) {
+        Subject p = make.get();
+        p.makeBusy();
+        assertThat(tie(p, true)).isEqualTo("got through, scope still cancelled");
+        p.assertAtRest();
+    }
+
+    /** The other order: the cancelled waiter decides first, withdraws, and the permit stays in the pool. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("subjects")
+    void c6_aCancelledWaiterThatDecidesBeforeTheHandOffThrowsAndTakesNothing(Supplier<Subject> make) {
+        Subject p = make.get();
+        p.makeBusy();
+        assertThat(tie(p, false)).isEqualTo("Cancelled");
+        assertThat(p.waiting()).isZero();
+        p.makeFree(); // goes back to the pool: nobody waits
+        p.assertAtRest();
+    }
+
+    private static String tie(Subject p, boolean freeFirst) {
+        ReentrantLock lock = p.decidingLock();
+        AtomicReference<String> outcome = new AtomicReference<>();
+        AtomicReference<Scope> waiterScope = new AtomicReference<>();
+        Scope.run(s -> {
+            s.fork(() -> Scope.run(inner -> {
+                waiterScope.set(inner);
+                try {
+                    p.blockingCall();
+                    outcome.set(Weft.isCancelled() ? "got through, scope still cancelled" : "got through");
+                } catch (Cancelled c) {
+                    outcome.set("Cancelled");
+                }
+                return null;
+            }));
+            spinUntil("the task to wait", () -> p.waiting() == 1);
+            lock.lock();
+            try {
+                waiterScope.get().cancel("tie");
+                spinUntil("the woken waiter to block on the deciding lock", lock::hasQueuedThreads);
+                if (freeFirst) p.makeFree();
+            } finally {
+                lock.unlock();
+            }
+            return null;
+        });
+        return outcome.get();
+    }
+
     private static void awaitBarrier(CyclicBarrier b) {
         try {
             b.await();
@@ -292,6 +352,10 @@ class PrimitivesContractTest {
                 m.checkInvariants();
                 assertThat(m.statistics()).isEqualTo(new MutexStatistics(false, java.util.Optional.empty(), 0));
             }
+
+            ReentrantLock decidingLock() {
+                return m.lot.lock;
+            }
         };
     }
 
@@ -324,6 +388,10 @@ class PrimitivesContractTest {
             void assertAtRest() {
                 sem.checkInvariants();
                 assertThat(sem.statistics()).isEqualTo(new SemaphoreStatistics(1, java.util.OptionalInt.of(1), 0));
+            }
+
+            ReentrantLock decidingLock() {
+                return sem.lot.lock;
             }
         };
     }
@@ -358,6 +426,10 @@ class PrimitivesContractTest {
                 lim.checkInvariants();
                 assertThat(lim.statistics()).isEqualTo(new CapacityLimiterStatistics(0, 1, java.util.List.of(), 0));
             }
+
+            ReentrantLock decidingLock() {
+                return lim.lot.lock;
+            }
         };
     }
 
@@ -387,6 +459,10 @@ class PrimitivesContractTest {
             void assertAtRest() {
                 f.get().checkInvariants();
                 assertThat(f.get().statistics().tasksWaiting()).isZero();
+            }
+
+            ReentrantLock decidingLock() {
+                return f.get().lot.lock;
             }
         };
     }
@@ -436,6 +512,10 @@ class PrimitivesContractTest {
                 c.checkInvariants();
                 assertThat(c.statistics()).isEqualTo(
                         new ConditionStatistics(0, new MutexStatistics(false, java.util.Optional.empty(), 0)));
+            }
+
+            ReentrantLock decidingLock() {
+                return m.lot.lock;
             }
         };
     }
