@@ -189,6 +189,7 @@ public final class CapacityLimiter {
      * @throws Cancelled if the current scope is cancelled before a token is borrowed ({@code work} did not run)
      * @throws Exception what {@code work} threw
      */
+    @SuppressWarnings("try") // the permit is only closed, never read
     public <T> T run(Callable<T> work) throws Exception {
         Objects.requireNonNull(work, "work");
         try (Permit ignored = borrow()) {

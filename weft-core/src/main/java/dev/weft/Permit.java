@@ -16,6 +16,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>{@code close()} releases once; closing again does nothing. It is not a cancellation point,
  * so it works in a cancelled scope. The primitive's own rules apply: a {@link Mutex} permit
  * must be closed by the thread that locked it.
+ *
+ * <p>{@code javac -Xlint:try} warns that the resource variable is never read in the block; that
+ * is the idiom, not a mistake: add {@code @SuppressWarnings("try")}, or on Java 22+ name it
+ * {@code _}.
  */
 public final class Permit implements AutoCloseable {
 

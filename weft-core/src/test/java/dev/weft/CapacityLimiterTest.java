@@ -14,6 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** C6 for {@link CapacityLimiter}: borrowers, misuse, changing the total at run time, run(), FIFO, statistics. */
+@SuppressWarnings("try") // try (Permit held = mutex.lock()) { ... } never reads `held`: that is the idiom
 class CapacityLimiterTest {
 
     private final CapacityLimiter limiter = new CapacityLimiter(2);

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * on every way out (cancellation included); signals go FIFO and are never lost to a waiter that
  * gives up.
  */
+@SuppressWarnings("try") // try (Permit held = mutex.lock()) { ... } never reads `held`: that is the idiom
 class ConditionTest {
 
     private final Mutex mutex = new Mutex();

@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Timeout;
  * {@code -Dweft.primitives.seed=<seed>} (the program replays, the interleaving still varies) and
  * change the size with {@code -Dweft.primitives.rounds=N}.
  */
+@SuppressWarnings("try") // try (Permit held = mutex.lock()) { ... } never reads `held`: that is the idiom
 class PrimitivesStressTest {
 
     private static final int LOCAL_ROUNDS = 500;
