@@ -11,10 +11,10 @@ import java.util.Optional;
  * <pre>{@code
  * Mutex mutex = new Mutex();
  * Scope.run(scope -> {
- *     for (int i = 0; i < 10; i++) {
+ *     for (Payment p : payments) {
  *         scope.fork(() -> {
  *             try (Permit held = mutex.lock()) {   // blocks; a cancellation point
- *                 counter++;
+ *                 ledger.book(p);                  // one task at a time
  *             }
  *             return null;
  *         });

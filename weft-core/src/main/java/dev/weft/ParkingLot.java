@@ -25,9 +25,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *   withdrawn one throws {@link Cancelled} (or returns false on timeout) and was never given
  *   anything. No permit is lost and none is handed out twice. Trio makes the same decision by
  *   running both on one thread; Weft's waiters and granters run in parallel, so a lock decides.
- *   The brief suggested a compare-and-set on the state; a lock is equivalent here because both
- *   sides already need it (to unlink the node, to update the primitive's own counts), and it
- *   leaves no window in which a node is withdrawn but still linked.</li>
+ *   A compare-and-set on the state would decide as well; the lock is used because both sides
+ *   need it anyway (to unlink the node, to update the primitive's own counts), and then no
+ *   moment exists in which a node is withdrawn but still linked.</li>
  *   <li><b>{@code SIGNALLED}</b> is a waiting state that cannot be withdrawn: a {@link Condition}
  *   waiter that was signalled has consumed the signal, and now only waits to get its mutex back
  *   (as {@code AbstractQueuedSynchronizer}'s condition queues do). A cancellation then no longer
