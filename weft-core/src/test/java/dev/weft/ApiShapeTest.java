@@ -30,7 +30,10 @@ class ApiShapeTest {
             "ExecutionKind", "FakeClock", "MoveOnResult", "ProcessResult", "Scope", "ScopeBody",
             "ReceiveChannel", "ReceiveResult", "ScopeStatistics", "Select", "SelectClause", "SendChannel", "SendResult",
             "StartBody", "Task", "TaskCancelledException", "TaskFailedException", "TaskState",
-            "TaskStatus", "Weft", "WeftClock");
+            "TaskStatus", "Weft", "WeftClock",
+            // synchronization primitives (C6)
+            "CapacityLimiter", "CapacityLimiterStatistics", "Condition", "ConditionStatistics", "Mutex",
+            "MutexStatistics", "OnceFlag", "OnceFlagStatistics", "Permit", "Semaphore", "SemaphoreStatistics");
 
     private static final Set<String> PUBLIC_NESTED_TYPES = Set.of(
             "CancelReason.Kind", "ExceptionGroup.Failure", "ExceptionGroup.GroupHandler", "ExceptionGroup.Handler",
@@ -38,7 +41,10 @@ class ApiShapeTest {
 
     /** Types users may construct; every other class is obtained from a factory or from Weft itself. */
     private static final Set<String> PUBLICLY_CONSTRUCTIBLE = Set.of(
-            "Cancelled", "ChannelStatistics", "ExceptionGroup", "FakeClock", "ProcessResult", "ScopeStatistics");
+            "Cancelled", "ChannelStatistics", "ExceptionGroup", "FakeClock", "ProcessResult", "ScopeStatistics",
+            // synchronization primitives (C6) and their statistics records
+            "CapacityLimiter", "CapacityLimiterStatistics", "ConditionStatistics", "Mutex", "MutexStatistics",
+            "OnceFlag", "OnceFlagStatistics", "Semaphore", "SemaphoreStatistics");
 
     @Test
     void packageDevWeftHasExactlyTheExpectedPublicTopLevelTypes() throws Exception {
