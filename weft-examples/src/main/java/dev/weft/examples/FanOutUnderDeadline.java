@@ -2,9 +2,13 @@ package dev.weft.examples;
 
 import dev.weft.CancelReason;
 import dev.weft.Cancelled;
+import dev.weft.CapacityLimiter;
+import dev.weft.Channel;
 import dev.weft.ExceptionGroup;
 import dev.weft.MoveOnResult;
+import dev.weft.ReceiveChannel;
 import dev.weft.Scope;
+import dev.weft.SendChannel;
 import dev.weft.Task;
 import dev.weft.Weft;
 
@@ -14,10 +18,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The README's example: fans out slow lookups under a deadline, then shows a failure cancelling
- * its siblings, and prints the exception group and every cancellation reason.
+ * its siblings, and prints the exception group and every cancellation reason; finally runs a
+ * pipeline of channels with workers behind a capacity limiter.
  *
  * <p>Run it with {@code ./dev example}. Needs nothing but a JDK 21+.
  */
@@ -66,8 +72,64 @@ public final class FanOutUnderDeadline {
             out.println("the one failure, unwrapped: " + group.single());
         }
         reasons.forEach((task, reason) -> out.println("  " + task + " was cancelled because " + reason));
+
+        out.println();
+        out.println("== 3. A pipeline: producer -> 4 workers, at most 2 looking up at once -> collector ==");
+        pipeline(out);
         out.println();
         out.println("every task finished before its scope returned; exiting normally.");
+    }
+
+    /**
+     * A producer sends city names into a bounded channel; four workers receive from clones of its
+     * receive end and look each city up, but a capacity limiter lets only two lookups run at once;
+     * they send reports into a second channel, which the scope's body collects. Closing the last
+     * handle of a side is what ends the next stage's loop (C2, C3).
+     */
+    static void pipeline(PrintStream out) {
+        List<String> cities = List.of("Accra", "Bergen", "Cusco", "Dakar", "Essen", "Fez", "Goa", "Hilo");
+        Channel<String> todo = Channel.bounded(2, "todo");
+        Channel<String> reports = Channel.bounded(2, "reports");
+        CapacityLimiter lookups = new CapacityLimiter(2);
+        AtomicInteger busy = new AtomicInteger();
+        AtomicInteger mostBusy = new AtomicInteger();
+
+        List<String> collected = Scope.failAfter(Duration.ofSeconds(10), scope -> {
+            scope.fork("producer", () -> {
+                try (SendChannel<String> tx = todo.sender()) {
+                    for (String city : cities) tx.send(city); // waits while 2 are queued
+                }
+                return null;
+            });
+            try (ReceiveChannel<String> from = todo.receiver(); SendChannel<String> to = reports.sender()) {
+                for (int w = 1; w <= 4; w++) {
+                    ReceiveChannel<String> in = from.clone();
+                    SendChannel<String> report = to.clone();
+                    scope.fork("worker-" + w, () -> {
+                        try (in; report) {
+                            for (String city : in) { // ends when the producer closed and the queue is drained
+                                report.send(lookups.run(() -> {
+                                    mostBusy.accumulateAndGet(busy.incrementAndGet(), Math::max);
+                                    try {
+                                        return lookup(city, Duration.ofMillis(40)) + " (" + Thread.currentThread().getName() + ")";
+                                    } finally {
+                                        busy.decrementAndGet();
+                                    }
+                                }));
+                            }
+                        }
+                        return null;
+                    });
+                }
+            } // the workers hold their own clones now
+            try (ReceiveChannel<String> collector = reports.receiver()) {
+                return collector.stream().sorted().toList(); // the collector: ends when every worker closed
+            }
+        });
+        collected.forEach(r -> out.println("  " + r));
+        out.println("reports: " + collected.size() + " of " + cities.size()
+                + "; most lookups at once: " + mostBusy.get() + " (limit " + lookups.totalTokens() + ")");
+        out.println("channels after: " + todo.statistics() + ", " + reports.statistics());
     }
 
     /** Runs a lookup; if it is cancelled, notes why (from the task's own point of view) and lets it propagate. */

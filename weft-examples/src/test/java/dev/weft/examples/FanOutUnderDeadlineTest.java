@@ -23,5 +23,8 @@ class FanOutUnderDeadlineTest {
         assertThat(out).contains("lookup-Quito was cancelled because task 'lookup-Atlantis' failed");
         assertThat(out).contains("lookup-Hanoi was cancelled because task 'lookup-Atlantis' failed");
         assertThat(out).contains("the one failure, unwrapped: java.lang.IllegalStateException: no such city: Atlantis");
+        assertThat(out).contains("reports: 8 of 8").contains("Accra: 22°C").contains("Hilo: 19°C");
+        assertThat(out).containsPattern("most lookups at once: [12] \\(limit 2\\)");
+        assertThat(out).contains("bufferUsed=0").contains("openSenders=0, openReceivers=0");
     }
 }
