@@ -1,5 +1,7 @@
 package dev.weft;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
@@ -77,11 +79,23 @@ final class BatchDomain {
 
     void onQuiescenceChance() {
         if (pending.get() == 0 || completing.get() > 0) return;
+        // Which batches wait now, before the walk: a walk's verdict may be stale by the time it
+        // is acted on (another checker sent the batch, its waiters ran and filled the next one).
+        List<LoaderState<?, ?>> waiting = new ArrayList<>(2);
+        List<Long> ids = new ArrayList<>(2);
+        for (LoaderState<?, ?> s : states.values()) {
+            long id = s.pendingBatchId();
+            if (id >= 0) {
+                waiting.add(s);
+                ids.add(id);
+            }
+        }
+        if (waiting.isEmpty()) return;
         CancelNode busy = Quiescence.findBusy(root, busyHint);
         if (busy != null) {
             if (busy != busyHint) busyHint = busy;
             return;
         }
-        for (LoaderState<?, ?> s : states.values()) s.dispatchPending(DispatchReason.QUIESCENCE);
+        for (int i = 0; i < waiting.size(); i++) waiting.get(i).dispatchIf(ids.get(i), DispatchReason.QUIESCENCE);
     }
 }

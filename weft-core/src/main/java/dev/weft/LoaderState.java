@@ -158,10 +158,10 @@ final class LoaderState<K, V> {
             lock.unlock();
         }
         if (loader.maxDelay.isZero()) {
-            dispatchIf(id);
+            dispatchIf(id, DispatchReason.DELAY);
             return;
         }
-        WeftClock.Scheduled t = clock.schedule(clock.after(loader.maxDelay), () -> dispatchIf(id));
+        WeftClock.Scheduled t = clock.schedule(clock.after(loader.maxDelay), () -> dispatchIf(id, DispatchReason.DELAY));
         lock.lock();
         try {
             if (pending != null && pendingId == id && delayTimer == null) {
@@ -174,29 +174,31 @@ final class LoaderState<K, V> {
         if (t != null) t.cancel(); // the batch left before the timer was stored
     }
 
-    private void dispatchIf(long id) {
+    /** Sends the batch being filled if it is still the one numbered {@code id}. */
+    void dispatchIf(long id, DispatchReason reason) {
         BatchRun<K, V> run;
         lock.lock();
         try {
             if (pending == null || pendingId != id) return;
-            run = take(DispatchReason.DELAY);
+            run = take(reason);
         } finally {
             lock.unlock();
         }
         run.start();
     }
 
-    /** Sends the batch being filled, if any (every thread of the tree is blocked: B1). */
-    void dispatchPending(DispatchReason reason) {
-        BatchRun<K, V> run;
+    /**
+     * The number of the batch being filled, or -1 if none: read before a quiescence walk, so
+     * that the walk's verdict sends only a batch that was waiting while the tree was seen
+     * quiescent, never a newer one filled by waiters the previous batch has woken since.
+     */
+    long pendingBatchId() {
         lock.lock();
         try {
-            if (pending == null) return;
-            run = take(reason);
+            return pending != null ? pendingId : -1;
         } finally {
             lock.unlock();
         }
-        run.start();
     }
 
     /** After a batch: drop the slots that must not answer later loads (failed, or cache off). */
