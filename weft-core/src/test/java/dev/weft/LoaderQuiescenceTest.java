@@ -153,10 +153,11 @@ class LoaderQuiescenceTest {
 
     @Test
     void b1_theTreeTakesOneBatchPerLevelRoundAfterRound() {
-        // Regression: a checker that saw the tree quiescent used to act on it late, after another
-        // checker had sent the batch and its fast waiters had filled the next level's batch,
-        // sending that one early (4 extra batches in 2,000 trees in the benchmark). Many small
-        // trees in a row give that interleaving its chances.
+        // Many trees in a row, each checked exactly. The race fixed with the batch numbers in
+        // BatchDomain (a checker acting late on a quiescent verdict and sending the next level's
+        // batch early) is rare: BatchBenchmark.weftTree's per-iteration count found it (4 extra
+        // batches in about 2,000 warm trees) and finds it again with the fix removed; this test
+        // did not, in 3 runs with the fix removed. It guards the common interleavings.
         for (int round = 0; round < 300; round++) {
             calls.calls.clear();
             Scope.builder().clock(clock).run(request -> {
