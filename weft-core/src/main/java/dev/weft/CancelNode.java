@@ -70,6 +70,10 @@ abstract class CancelNode {
     private CancelNode next;
     private volatile boolean removed;
 
+    // [batching, ADR 0013] Set by the attached thread while it is parked in a Weft wait at this
+    // node (its innermost one), cleared when it leaves the wait; read by quiescence checks.
+    private volatile Quiescence.Parked parked;
+
     CancelNode(CancelNode parent, boolean shielded, WeftClock clock) {
         this.parent = parent;
         this.shielded = shielded;
@@ -194,6 +198,31 @@ abstract class CancelNode {
         for (CancelNode c = (CancelNode) HEAD.getVolatile(this); c != null; c = c.next) {
             if (!c.removed) action.accept(c);
         }
+    }
+
+    // ---------------------------------------------------------------- [batching, ADR 0013]
+
+    /** Marks the attached thread as parked in a Weft wait here (null: it left the wait). */
+    final void setParked(Quiescence.Parked p) {
+        parked = p;
+    }
+
+    final Quiescence.Parked parked() {
+        return parked;
+    }
+
+    /** The newest linked child (removed ones included: check {@link #isRemoved()}), for walks that may stop early. */
+    final CancelNode firstChild() {
+        return (CancelNode) HEAD.getVolatile(this);
+    }
+
+    /** The next older sibling, for walks started at {@link #firstChild()}. */
+    final CancelNode nextSibling() {
+        return next;
+    }
+
+    final boolean isRemoved() {
+        return removed;
     }
 
     /** The nearest enclosing scope, this node included. */

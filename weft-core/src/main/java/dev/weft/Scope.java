@@ -120,6 +120,12 @@ public final class Scope extends CancelNode {
     private List<Consumer<? super Throwable>> completionActions; // guarded by this (ADR 0016)
     private boolean completing; // guarded by this (ADR 0016)
 
+    // [batching, ADR 0013] The outermost scope of this scope's tree: the domain whose threads a
+    // loader waits to see all blocked. Only a root's `batching` is ever set, by the first load
+    // in its tree; until then the fork/complete paths pay one null check and nothing else.
+    final Scope batchRoot;
+    volatile BatchDomain batching;
+
     private static int live(long c) {
         return (int) (c & COUNT_MASK);
     }
@@ -139,6 +145,7 @@ public final class Scope extends CancelNode {
         this.ownDeadline = ownDeadline;
         this.effectiveDeadline = Math.min(ownDeadline, inherited);
         this.owner = Thread.currentThread();
+        this.batchRoot = enclosing == null ? this : enclosing.batchRoot;
     }
 
     @Override
@@ -367,20 +374,35 @@ public final class Scope extends CancelNode {
     /** Waits for every task (S1). Returns true if the owner was interrupted by code outside Weft. */
     private boolean awaitTasks() {
         boolean foreign = false;
-        while (true) {
-            long c = (long) COUNTS.getVolatile(this);
-            if (live(c) == 0) {
-                if (COUNTS.compareAndSet(this, c, c | CLOSED)) return foreign;
-                continue; // a task forked meanwhile
+        boolean marked = false;
+        try {
+            while (true) {
+                long c = (long) COUNTS.getVolatile(this);
+                if (live(c) == 0) {
+                    if (COUNTS.compareAndSet(this, c, c | CLOSED)) return foreign;
+                    continue; // a task forked meanwhile
+                }
+                if (!marked) {
+                    // [batching, ADR 0013] the owner waiting for its tasks is blocked in a Weft wait.
+                    marked = true;
+                    Quiescence.enter(this, Quiescence.Parked.owner(this::noLiveTasks));
+                    continue; // the check may have parked on a lock and used up our unpark: look again
+                }
+                LockSupport.park(this);
+                if (Thread.interrupted() && effectiveReason() == null) {
+                    // Someone outside Weft interrupted the owner (say, Future.cancel(true)): treat it
+                    // as a request to cancel this scope, and give the interrupt back on the way out.
+                    foreign = true;
+                    cancel(CancelReason.interrupted(describe()));
+                }
             }
-            LockSupport.park(this);
-            if (Thread.interrupted() && effectiveReason() == null) {
-                // Someone outside Weft interrupted the owner (say, Future.cancel(true)): treat it
-                // as a request to cancel this scope, and give the interrupt back on the way out.
-                foreign = true;
-                cancel(CancelReason.interrupted(describe()));
-            }
+        } finally {
+            if (marked) setParked(null);
         }
+    }
+
+    private boolean noLiveTasks() {
+        return live((long) COUNTS.getVolatile(this)) == 0;
     }
 
     void taskFinished(ForkedTask<?> task, Throwable failure) {
@@ -396,6 +418,9 @@ public final class Scope extends CancelNode {
             if (live(c) == 0) LockSupport.unpark(owner);
             else if (ordinary(c) == 0) cancelBackground();
         }
+        // [batching, ADR 0013] a task that ends may leave every other thread of the tree waiting.
+        BatchDomain b = batchRoot.batching;
+        if (b != null) b.onQuiescenceChance();
     }
 
     private synchronized void addFailure(String taskName, Throwable t) {

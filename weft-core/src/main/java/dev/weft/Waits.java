@@ -27,7 +27,9 @@ final class Waits {
     /**
      * Waits until {@code done} is true or the current node's clock reaches {@code until}
      * (callers that care which one check {@code done} again). Whoever makes {@code done} true
-     * must unpark the waiting thread.
+     * must unpark the waiting thread. {@code done} may also be evaluated by other threads (a
+     * loader checking whether every thread of the tree is blocked, ADR 0013), so it must be
+     * thread-safe and must not block: read volatile state, or take a lock only briefly.
      *
      * @throws Cancelled if the current node is cancelled, or the thread is interrupted by code
      *                   outside Weft (then the interrupt status is kept)
@@ -39,6 +41,7 @@ final class Waits {
         boolean timed = until != Deadlines.NONE;
         boolean parkTimed = timed && clock instanceof SystemClock; // other clocks wake us by a scheduled unpark
         WeftClock.Scheduled wake = null;
+        boolean marked = false;
         try {
             while (true) {
                 if (done != null && done.getAsBoolean()) return;
@@ -56,6 +59,12 @@ final class Waits {
                 if (timed && !parkTimed && wake == null) {
                     wake = clock.schedule(until, () -> LockSupport.unpark(me));
                 }
+                if (node != null && !marked) {
+                    // [batching, ADR 0013] This thread now counts as blocked in a Weft wait; if a
+                    // loader of its tree has keys waiting, see whether every thread is blocked.
+                    marked = true;
+                    Quiescence.enter(node, new Quiescence.Parked(done, until, clock, me));
+                }
                 // Check once more right before parking. The steps above may take locks (a user
                 // clock, the fake clock's scheduler), and a contended lock parks too: that park
                 // can use up the unpark that whoever made `done` true sent us. Whatever set
@@ -71,6 +80,7 @@ final class Waits {
             }
         } finally {
             if (wake != null) wake.cancel();
+            if (marked) node.setParked(null);
         }
     }
 
