@@ -85,7 +85,6 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 //   closes its connection, since Redis may still answer it. Entries it delivered then stay
 //   pending for this consumer and come back through the own-pending pass or XAUTOCLAIM: at least once.
 public final class RedisStreamsTransport implements Transport {
-    private static final System.Logger LOG = System.getLogger(RedisStreamsTransport.class.getName());
     private static final int OWN_PENDING_LIMIT = 10_000;
 
     private final String name;
@@ -97,6 +96,7 @@ public final class RedisStreamsTransport implements Transport {
     private final int maxPayloadBytes;
     private final Duration commandTimeout;
     private final RedisLink link;
+    private final System.Logger log;
     private final Set<String> groups = ConcurrentHashMap.newKeySet();
     /** Per group and consumer: ids of its own pending entries found on its first receive, not yet handed out again. */
     private final Map<String, ConcurrentLinkedQueue<PendingMessage>> ownPending = new ConcurrentHashMap<>();
@@ -114,6 +114,7 @@ public final class RedisStreamsTransport implements Transport {
         this.maxPayloadBytes = b.maxPayloadBytes;
         this.commandTimeout = b.commandTimeout;
         this.link = new RedisLink(name, b.rawUri, b.uri, b.commandTimeout);
+        this.log = b.logger;
     }
 
     /**
@@ -248,7 +249,9 @@ public final class RedisStreamsTransport implements Transport {
                 trimmed(group, consumer, p.getId());
                 continue;
             }
-            accept(group, consumer, m.getId(), m.getBody(), p.getRedeliveryCount() + 1, null, out);
+            long count = p.getRedeliveryCount() + 1;
+            // A consumer that keeps dying on its own pending entry must not loop on it forever.
+            accept(group, consumer, m.getId(), m.getBody(), count, count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null, out);
         }
     }
 
@@ -331,14 +334,15 @@ public final class RedisStreamsTransport implements Transport {
         }
         if (overLimit != null) {
             byte[] last = link.call("read the last error", r -> r.hget(errorsKey(group), entryId));
-            deadLetter(group, consumer, entryId, fields, count, overLimit + (last != null ? "; last error: " + StreamEntries.text(last) : ""));
+            // The claim that found it over the limit counted a delivery that never happened.
+            deadLetter(group, consumer, entryId, fields, count - 1, overLimit + (last != null ? "; last error: " + StreamEntries.text(last) : ""));
             return;
         }
         out.add(new StreamDelivery(this, group, consumer, entryId, fields, m, (int) Math.min(Integer.MAX_VALUE, count)));
     }
 
     private void trimmed(String group, String consumer, String entryId) {
-        LOG.log(Level.WARNING, "stream ''{0}'' group ''{1}'': entry {2} was trimmed away or deleted before it was handled; acknowledging it (consumer {3})",
+        log.log(Level.WARNING, "stream ''{0}'' group ''{1}'': entry {2} was trimmed away or deleted before it was handled; acknowledging it (consumer {3})",
                 stream, group, entryId, consumer);
         link.call("acknowledge a trimmed entry", r -> r.xack(stream, group, entryId));
     }
@@ -373,7 +377,7 @@ public final class RedisStreamsTransport implements Transport {
     }
 
     void deadLetter(String group, String consumer, String entryId, Map<String, byte[]> fields, long count, String error) {
-        LOG.log(Level.WARNING, "stream ''{0}'' group ''{1}'': entry {2} goes to the dead letters after {3} deliveries: {4}",
+        log.log(Level.WARNING, "stream ''{0}'' group ''{1}'': entry {2} goes to the dead letters after {3} deliveries: {4}",
                 stream, group, entryId, count, error);
         // XADD before XACK: a crash in between leaves a duplicate dead letter, never a lost entry.
         link.call("dead-letter entry " + entryId, r -> {
@@ -436,6 +440,7 @@ public final class RedisStreamsTransport implements Transport {
         private Duration redeliverAfter = Duration.ofSeconds(60);
         private int maxPayloadBytes = 1 << 20;
         private Duration commandTimeout = Duration.ofSeconds(10);
+        private System.Logger logger = System.getLogger(RedisStreamsTransport.class.getName());
 
         private Builder(String redisUri) {
             Objects.requireNonNull(redisUri, "redisUri");
@@ -496,6 +501,15 @@ public final class RedisStreamsTransport implements Transport {
             Objects.requireNonNull(d, "d");
             if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("commandTimeout must be positive, is " + d);
             this.commandTimeout = d;
+            return this;
+        }
+
+        /**
+         * Where it reports what it handles by itself (trimmed entries, dead letters); default the
+         * {@code System.Logger} named after this class. Never given a password.
+         */
+        public Builder logger(System.Logger logger) {
+            this.logger = Objects.requireNonNull(logger, "logger");
             return this;
         }
 
