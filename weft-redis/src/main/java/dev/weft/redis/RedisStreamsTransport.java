@@ -447,8 +447,13 @@ public final class RedisStreamsTransport implements Transport {
             try {
                 this.uri = RedisURI.create(redisUri);
             } catch (RuntimeException e) {
-                // The URI may hold a password: the message must not repeat it.
-                throw new IllegalArgumentException("not a Redis URI (expected redis://[user:password@]host:port[/db] or rediss://... for TLS)", null);
+                // The URI may hold a password: the message must not repeat it, nor Lettuce's reason if that does.
+                String why = e.getMessage();
+                int at = redisUri.indexOf('@');
+                String secret = at > 0 ? redisUri.substring(0, at) : null;
+                if (why != null && secret != null && (why.contains(secret) || why.contains(redisUri.substring(redisUri.indexOf("//") + 2, at)))) why = null;
+                throw new IllegalArgumentException("not a Redis URI (expected redis://[user:password@]host:port[/db][?verifyPeer=NONE|CA|FULL] or rediss://... for TLS)"
+                        + (why != null ? ": " + why : ""), null);
             }
             this.rawUri = redisUri;
         }
