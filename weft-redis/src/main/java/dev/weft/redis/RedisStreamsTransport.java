@@ -449,9 +449,9 @@ public final class RedisStreamsTransport implements Transport {
             } catch (RuntimeException e) {
                 // The URI may hold a password: the message must not repeat it, nor Lettuce's reason if that does.
                 String why = e.getMessage();
-                int at = redisUri.indexOf('@');
-                String secret = at > 0 ? redisUri.substring(0, at) : null;
-                if (why != null && secret != null && (why.contains(secret) || why.contains(redisUri.substring(redisUri.indexOf("//") + 2, at)))) why = null;
+                int at = redisUri.lastIndexOf('@'), slashes = redisUri.indexOf("//");
+                String userInfo = at > slashes + 2 && slashes >= 0 ? redisUri.substring(slashes + 2, at) : (at > 0 ? redisUri.substring(0, at) : null);
+                if (why != null && userInfo != null && !userInfo.isEmpty() && why.contains(userInfo)) why = null;
                 throw new IllegalArgumentException("not a Redis URI (expected redis://[user:password@]host:port[/db][?verifyPeer=NONE|CA|FULL] or rediss://... for TLS)"
                         + (why != null ? ": " + why : ""), null);
             }
