@@ -452,7 +452,9 @@ public final class RedisStreamsTransport implements Transport {
                 int at = redisUri.lastIndexOf('@'), slashes = redisUri.indexOf("//");
                 String userInfo = at > slashes + 2 && slashes >= 0 ? redisUri.substring(slashes + 2, at) : (at > 0 ? redisUri.substring(0, at) : null);
                 if (why != null && userInfo != null) {
-                    for (String part : userInfo.split(":")) if (!part.isEmpty() && why.contains(part)) why = null;
+                    for (String part : userInfo.split(":")) {
+                        if (!part.isEmpty() && why != null && why.contains(part)) why = null;
+                    }
                 }
                 throw new IllegalArgumentException("not a Redis URI (expected redis://[user:password@]host:port[/db][?verifyPeer=NONE|CA|FULL] or rediss://... for TLS)"
                         + (why != null ? ": " + why : ""), null);
