@@ -51,6 +51,11 @@ final class StreamDelivery implements Delivery {
         if (settled.compareAndSet(false, true)) transport.reject(group, consumer, entryId, fields, count, reason == null ? "rejected" : reason);
     }
 
+    /** Settles it by moving it to the dead-letter stream now, whatever its count: it can never be handled. */
+    void deadLetter(String reason) {
+        if (settled.compareAndSet(false, true)) transport.deadLetter(group, consumer, entryId, fields, count, reason);
+    }
+
     @Override
     public String toString() {
         return "Delivery[" + message + ", entry " + entryId + ", #" + count + "]";
