@@ -116,6 +116,24 @@ final class RedisLink implements AutoCloseable {
         }
     }
 
+    /** A new publish/subscribe connection (closed with the link). */
+    io.lettuce.core.pubsub.StatefulRedisPubSubConnection<String, byte[]> openPubSub() {
+        lock.lock();
+        try {
+            RedisClient c = client();
+            try {
+                var conn = c.connectPubSub(CODEC);
+                conn.setTimeout(commandTimeout);
+                all.add(conn);
+                return conn;
+            } catch (RedisException e) {
+                throw translate("connect to", e);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Runs {@code command} on the shared connection; Lettuce failures become TransportExceptions. */
     <T> T call(String what, Function<io.lettuce.core.api.sync.RedisCommands<String, byte[]>, T> command) {
         StatefulRedisConnection<String, byte[]> c = shared();

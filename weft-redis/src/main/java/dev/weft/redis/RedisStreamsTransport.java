@@ -294,6 +294,7 @@ public final class RedisStreamsTransport implements Transport {
     }
 
     /** XREADGROUP >: new entries, blocking up to {@code wait} on a connection of its own. */
+    @SuppressWarnings("unchecked") // Lettuce's StreamOffset varargs
     private void readNew(String group, String consumer, int max, Duration wait, List<Delivery> out) {
         List<StreamMessage<String, byte[]>> got;
         long waitMs = wait.toMillis();
@@ -460,6 +461,10 @@ public final class RedisStreamsTransport implements Transport {
                         + (why != null ? ": " + why : ""), null);
             }
             this.rawUri = redisUri;
+        }
+
+        RedisURI uri() {
+            return uri;
         }
 
         /** The stream's key; default {@code weft:events}. */

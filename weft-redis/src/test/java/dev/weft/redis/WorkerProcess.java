@@ -21,6 +21,8 @@ public final class WorkerProcess {
     @EventName("job.submitted")
     public record JobSubmitted(int n) {}
 
+    private WorkerProcess() {}
+
     public static void main(String[] args) throws Exception {
         String uri = args[0], stream = args[1], group = args[2], consumer = args[3];
         int hangAfter = Integer.parseInt(args[4]);
