@@ -417,6 +417,87 @@ public final class RedisStreamsTransport implements Transport {
         return out;
     }
 
+    /** What the stream looks like now: length, dead letters, groups with pending, lag and consumers. */
+    public StreamInfo info() {
+        checkOpen();
+        long length = link.call("read the stream length", r -> r.xlen(stream));
+        long dead = link.call("read the dead-letter length", r -> r.xlen(deadStream));
+        List<StreamInfo.Group> groups = new ArrayList<>();
+        List<Object> rawGroups = length == 0 && link.call("check the stream", r -> r.exists(stream)) == 0
+                ? List.of() : link.call("read the groups", r -> r.xinfoGroups(stream));
+        for (Object g : rawGroups) {
+            Map<String, Object> f = pairs(g);
+            String name = text(f.get("name"));
+            List<StreamInfo.Consumer> consumers = new ArrayList<>();
+            for (Object c : link.call("read the consumers of " + name, r -> r.xinfoConsumers(stream, name))) {
+                Map<String, Object> cf = pairs(c);
+                consumers.add(new StreamInfo.Consumer(text(cf.get("name")), number(cf.get("pending")), number(cf.get("idle"))));
+            }
+            groups.add(new StreamInfo.Group(name, number(f.get("pending")), f.get("lag") == null ? -1 : number(f.get("lag")),
+                    text(f.get("last-delivered-id")), List.copyOf(consumers)));
+        }
+        return new StreamInfo(stream, length, dead, List.copyOf(groups));
+    }
+
+    private static Map<String, Object> pairs(Object reply) {
+        List<?> kv = (List<?>) reply;
+        Map<String, Object> m = new HashMap<>();
+        for (int i = 0; i + 1 < kv.size(); i += 2) m.put(text(kv.get(i)), kv.get(i + 1));
+        return m;
+    }
+
+    private static String text(Object o) {
+        return o instanceof byte[] b ? StreamEntries.text(b) : String.valueOf(o);
+    }
+
+    private static long number(Object o) {
+        if (o instanceof Number n) return n.longValue();
+        try {
+            return Long.parseLong(text(o));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Publishes dead letters of {@code group} (every group when null) again as new stream entries,
+     * oldest first, and removes each from the dead-letter stream once it is stored (so a crash
+     * replays one twice, never loses one). Every group of the stream sees a replayed event again;
+     * consumers de-duplicate by id. Entries that were not Weft events stay where they are.
+     *
+     * @param limit    at most this many
+     * @param progress told the number replayed so far after each one (for a progress bar); may be null
+     * @return how many were replayed
+     */
+    public int replayDeadLetters(String group, int limit, java.util.function.IntConsumer progress) {
+        checkOpen();
+        int n = 0;
+        for (DeadLetterEntry d : deadLetterEntries(group, limit)) {
+            if (d.message() == null) continue;
+            TransportMessage m = d.message();
+            link.call("replay dead letter " + d.deadLetterId(), r -> {
+                r.xadd(stream, addArgs(), StreamEntries.fields(m));
+                return r.xdel(deadStream, d.deadLetterId());
+            });
+            n++;
+            if (progress != null) progress.accept(n);
+        }
+        return n;
+    }
+
+    /**
+     * Deletes the dead letters of {@code group} (every group when null).
+     *
+     * @return how many were deleted
+     */
+    public int purgeDeadLetters(String group) {
+        checkOpen();
+        List<DeadLetterEntry> all = deadLetterEntries(group, Integer.MAX_VALUE);
+        if (all.isEmpty()) return 0;
+        String[] ids = all.stream().map(DeadLetterEntry::deadLetterId).toArray(String[]::new);
+        return link.call("purge dead letters", r -> r.xdel(deadStream, ids)).intValue();
+    }
+
     /** Closes the connections; idempotent. A blocked {@link #receive} then throws {@link TransportClosedException}. */
     @Override
     public void close() {

@@ -1,5 +1,7 @@
 package dev.weft.redis;
 
+import dev.weft.test.RedisServer;
+
 import dev.weft.events.Transport;
 import dev.weft.test.TransportContract;
 import io.lettuce.core.RedisClient;

@@ -1,5 +1,7 @@
 package dev.weft.redis;
 
+import dev.weft.test.RedisServer;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

@@ -1,4 +1,4 @@
-package dev.weft.redis;
+package dev.weft.test;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -17,15 +17,23 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A {@code redis-server} of the test's own: a free loopback port, {@code --daemonize no}, started
+ * A {@code redis-server} of the test's own, for tests of code that uses Redis (weft-redis): a free loopback port, {@code --daemonize no}, started
  * with ProcessBuilder, ready once it answers PING, stopped by its pid. Never a fixed port, never
  * the system service.
  *
  * <p>When {@code redis-server} is not on PATH the test is skipped (a JUnit assumption) with a
  * message saying how to install it, except with {@code CI=true}, where it fails: CI installs it
  * ({@code .ci/run}).
+ *
+ * <pre>{@code
+ * try (RedisServer redis = RedisServer.start()) {              // or startDurable() for AOF, appendfsync always
+ *     var t = RedisStreamsTransport.builder(redis.uri()).build();
+ *     ...
+ *     redis.kill(); redis.restart();                           // a crash and a restart on the same port and data
+ * }
+ * }</pre>
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
     private final Path dir;
     private final List<String> extra;
     private final int port;
@@ -37,15 +45,19 @@ final class RedisServer implements AutoCloseable {
         this.extra = extra;
     }
 
-    /** A server without persistence ({@code --save ""}, no AOF). */
-    static RedisServer start(String... extraArgs) {
+    /**
+     * Starts a server without persistence ({@code --save ""}, no AOF), with {@code extraArgs} (e.g. {@code "--requirepass", "pw"}).
+     *
+     * @throws IllegalStateException if it cannot start, or redis-server is missing with {@code CI=true}
+     */
+    public static RedisServer start(String... extraArgs) {
         List<String> args = new ArrayList<>(List.of("--save", "", "--appendonly", "no"));
         args.addAll(List.of(extraArgs));
         return startWith(args);
     }
 
     /** A server with AOF and {@code appendfsync always}: an acknowledged write survives a restart. */
-    static RedisServer startDurable() {
+    public static RedisServer startDurable() {
         return startWith(List.of("--save", "", "--appendonly", "yes", "--appendfsync", "always"));
     }
 
@@ -76,7 +88,8 @@ final class RedisServer implements AutoCloseable {
         return null;
     }
 
-    static int freePort() throws IOException {
+    /** A loopback port free now. */
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
@@ -119,20 +132,23 @@ final class RedisServer implements AutoCloseable {
         throw new IOException("redis-server on port " + port + " did not answer PING within 10 s", last);
     }
 
-    int port() {
+    /** Its loopback port. */
+    public int port() {
         return port;
     }
 
-    long pid() {
+    /** Its process id. */
+    public long pid() {
         return process.pid();
     }
 
-    String uri() {
+    /** {@code redis://127.0.0.1:<port>}. */
+    public String uri() {
         return "redis://127.0.0.1:" + port;
     }
 
     /** Stops it with SIGTERM (a clean shutdown; AOF is flushed) and waits; {@link #restart()} brings it back on the same port and data. */
-    void stop() {
+    public void stop() {
         if (process == null) return;
         process.destroy();
         try {
@@ -143,7 +159,7 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Kills it with SIGKILL (no shutdown) and waits. */
-    void kill() {
+    public void kill() {
         if (process == null) return;
         process.destroyForcibly();
         try {
@@ -154,7 +170,7 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Starts it again on the same port with the same data directory. */
-    void restart() {
+    public void restart() {
         try {
             launch(findOnPath("redis-server"));
         } catch (IOException e) {
@@ -162,6 +178,7 @@ final class RedisServer implements AutoCloseable {
         }
     }
 
+    /** Stops it and deletes its data directory. */
     @Override
     public void close() {
         stop();
