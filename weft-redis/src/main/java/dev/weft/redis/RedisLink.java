@@ -253,8 +253,10 @@ final class RedisLink implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        for (StatefulRedisConnection<String, byte[]> conn : conns) conn.closeAsync();
+        // Shutting the client down closes every connection it opened (closing them first as well
+        // only makes Lettuce warn "already closed").
         if (c != null) c.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        else for (StatefulRedisConnection<String, byte[]> conn : conns) conn.closeAsync();
     }
 
     @Override

@@ -115,6 +115,8 @@ class WireFormatOnRedisTest {
         Scope.run(scope -> {
             scope.forkBackground(() -> consumer.consume(transport, "workers", "py-compat"));
             assertThat(handled.await(20, TimeUnit.SECONDS)).isTrue();
+            // The consumer acknowledges after the handler returned: wait for Redis to say so.
+            awaitState(() -> Admin.pending(r, stream, "workers") == 0);
             return null;
         });
         assertThat(got).singleElement().satisfies(e -> {
@@ -138,7 +140,8 @@ class WireFormatOnRedisTest {
         Scope.run(scope -> {
             scope.forkBackground(() -> consumer.consume(transport, "workers", "c1"));
             // The consumer rejects what it cannot use; nothing else to wait on but the stream's state.
-            awaitState(() -> transport.deadLetterEntries("workers", 10).size() == 4);
+            // A dead letter is written before its XACK: wait for both.
+            awaitState(() -> transport.deadLetterEntries("workers", 10).size() == 4 && Admin.pending(r, stream, "workers") == 0);
             return null;
         });
         List<String> errors = transport.deadLetterEntries("workers", 10).stream().map(DeadLetterEntry::error).toList();
