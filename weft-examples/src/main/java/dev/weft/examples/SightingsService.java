@@ -115,14 +115,20 @@ public final class SightingsService implements AutoCloseable {
         return handledByWorker.tryAcquire(n, timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** Stops the server, lets the bus and the worker finish (a few seconds at most), closes the transport. */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         server.stop(0);
-        bus.awaitIdle(Duration.ofSeconds(10));
-        worker.shutdown(Duration.ofSeconds(5));
-        workerThread.join(Duration.ofSeconds(10));
-        bus.close();
-        transport.close();
+        try {
+            bus.awaitIdle(Duration.ofSeconds(10));
+            worker.shutdown(Duration.ofSeconds(5));
+            workerThread.join(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closing anyway
+        } finally {
+            bus.close();
+            transport.close();
+        }
     }
 
     public static void main(String[] args) throws Exception {
