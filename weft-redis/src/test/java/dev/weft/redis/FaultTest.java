@@ -61,41 +61,44 @@ class FaultTest {
         try (RedisServer redis = RedisServer.start();
              RedisStreamsTransport t = RedisStreamsTransport.builder(redis.uri()).stream(stream).redeliverAfter(Duration.ofMillis(500)).build()) {
             RedisCommands<String, String> r = admin(redis, toClose);
-            for (int i = 0; i < n; i++) t.publish(job(i));
+            for (int i = 0; i < n / 2; i++) t.publish(job(i));
 
             String javaExe = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             Process a = new ProcessBuilder(javaExe, "-cp", System.getProperty("java.class.path"), WorkerProcess.class.getName(),
-                    redis.uri(), stream, "workers", "worker-a", "50").redirectErrorStream(true)
+                    redis.uri(), stream, "workers", "worker-a", "30").redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            try {
-                // The process writes this key when its handlers hang; nothing else announces it.
-                awaitState(() -> r.get(stream + ":hung") != null, 30);
-                long pendingOfA = r.xpending(stream, io.lettuce.core.Consumer.from("workers", "worker-a"),
-                        io.lettuce.core.Range.create("-", "+"), io.lettuce.core.Limit.from(1000)).size();
-                assertThat(pendingOfA).as("worker-a holds unacknowledged deliveries when it is killed").isPositive();
-            } finally {
-                a.destroyForcibly(); // SIGKILL: no shutdown hook, no acknowledgement
-                a.waitFor(10, TimeUnit.SECONDS);
-            }
-            assertThat(a.isAlive()).isFalse();
-
-            // Worker b takes over in this JVM: a's pending entries come to it through XAUTOCLAIM once idle 500 ms.
             Set<Integer> handledByB = ConcurrentHashMap.newKeySet();
             Worker b = Worker.builder(t, codec).group("workers").consumer("worker-b").pollWait(Duration.ofMillis(100))
                     .on(JobSubmitted.class, job -> {
                         handledByB.add(job.n());
                         r.rpush(stream + ":handled", Integer.toString(job.n()));
                     }).build();
-            Scope.run(scope -> {
-                scope.fork(() -> {
-                    b.run();
+            try {
+                Scope.run(scope -> {
+                    // The process writes this key when its handlers hang; nothing else announces it.
+                    awaitState(() -> r.get(stream + ":hung") != null, 30);
+                    long pendingOfA = r.xpending(stream, io.lettuce.core.Consumer.from("workers", "worker-a"),
+                            io.lettuce.core.Range.create("-", "+"), io.lettuce.core.Limit.from(1000)).size();
+                    assertThat(pendingOfA).as("worker-a holds unacknowledged deliveries in the middle of a batch").isPositive();
+                    // Worker b starts while a is alive, holding deliveries in the middle of a batch.
+                    scope.fork(() -> {
+                        b.run();
+                        return null;
+                    });
+                    for (int i = n / 2; i < n; i++) t.publish(job(i));
+                    a.destroyForcibly(); // SIGKILL: no shutdown hook, no acknowledgement
+                    assertThat(a.waitFor(10, TimeUnit.SECONDS)).isTrue();
+                    // a's entries come to b through XAUTOCLAIM once idle 500 ms (some may have before the kill: a hangs). Everything handled
+                    // and nothing pending: Redis state, polled.
+                    awaitState(() -> distinct(r.lrange(stream + ":handled", 0, -1)).size() == n && r.xpending(stream, "workers").getCount() == 0, 30);
+                    b.shutdown(Duration.ofSeconds(5));
                     return null;
                 });
-                // Everything handled and nothing pending: Redis state, polled.
-                awaitState(() -> distinct(r.lrange(stream + ":handled", 0, -1)).size() == n && r.xpending(stream, "workers").getCount() == 0, 30);
-                b.shutdown(Duration.ofSeconds(5));
-                return null;
-            });
+            } finally {
+                a.destroyForcibly();
+                a.waitFor(10, TimeUnit.SECONDS);
+            }
+            assertThat(a.isAlive()).isFalse();
             List<String> log = r.lrange(stream + ":handled", 0, -1);
             Set<String> all = distinct(log);
             assertThat(all).hasSize(n); // every event handled at least once: none lost
