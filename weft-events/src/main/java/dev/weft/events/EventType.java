@@ -119,8 +119,14 @@ public final class EventType<T extends Record> {
         return policy;
     }
 
-    /** The first problem of {@code payload}, or null if it is valid. */
-    String problem(Object payload) {
+    /**
+     * The first problem of {@code payload} (a null component not allowed, or a validator's
+     * message), or null if it is valid: what {@link EventBus#emit} checks, for consumers that
+     * dispatch decoded events themselves (the Redis worker).
+     *
+     * @throws ClassCastException if {@code payload} is not of this type
+     */
+    public String problem(Object payload) {
         T p = type.cast(payload);
         for (Method m : nullChecked) {
             Object v;

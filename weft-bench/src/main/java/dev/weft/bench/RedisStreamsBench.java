@@ -1,0 +1,146 @@
+package dev.weft.bench;
+
+import dev.weft.events.Delivery;
+import dev.weft.events.TransportMessage;
+import dev.weft.redis.RedisStreamsTransport;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.XAddArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Issue 6, item 10: Weft's publish to a Redis stream beside raw Lettuce, both pipelined 100 deep
+ * on one connection with entries of the same size as {@code redis-benchmark}'s (run by
+ * {@code weft-bench/redis-bench.sh}, which starts its own redis-server and calls this); then
+ * consume-and-acknowledge throughput, then end-to-end latency at a fixed rate.
+ *
+ * <p>Arguments: redis URI, entries per measurement, body bytes, fixed rate (events/s), seconds at that rate.
+ * Prints one line per figure: {@code name value unit}. Not a JMH benchmark: each phase is a
+ * network round-trip workload measured once after a warm-up; run it on a quiet machine.
+ */
+public final class RedisStreamsBench {
+    private static final int DEPTH = 100;
+
+    private RedisStreamsBench() {}
+
+    public static void main(String[] args) throws Exception {
+        String uri = args[0];
+        int n = Integer.parseInt(args[1]);
+        int bodyBytes = Integer.parseInt(args[2]);
+        int rate = Integer.parseInt(args[3]);
+        int seconds = Integer.parseInt(args[4]);
+        byte[] body = "x".repeat(bodyBytes).getBytes(StandardCharsets.UTF_8);
+
+        RedisClient client = RedisClient.create(uri);
+        try (StatefulRedisConnection<String, byte[]> raw = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
+             RedisStreamsTransport weft = RedisStreamsTransport.builder(uri).stream("bench:weft").maxLength(10_000_000).build()) {
+            // Warm-up both paths (JIT, connections).
+            rawLettuce(raw, "bench:warm", body, 20_000);
+            weftPublish(weft, body, 20_000);
+            raw.sync().del("bench:warm", "bench:weft", "bench:raw");
+
+            double rawRate = rawLettuce(raw, "bench:raw", body, n);
+            System.out.printf("lettuce_xadd_pipelined %.0f ops/s%n", rawRate);
+            double weftRate = weftPublish(weft, body, n);
+            System.out.printf("weft_publishAll_pipelined %.0f ops/s%n", weftRate);
+            System.out.printf("weft_vs_lettuce %.2f ratio%n", weftRate / rawRate);
+
+            double consumeRate = consumeAndAck(weft, n);
+            System.out.printf("weft_receive_ack %.0f ops/s%n", consumeRate);
+
+            long[] lat = latency(uri, rate, seconds);
+            System.out.printf("latency_p50 %.3f ms%n", lat[lat.length / 2] / 1e6);
+            System.out.printf("latency_p99 %.3f ms%n", lat[(int) (lat.length * 0.99)] / 1e6);
+            System.out.printf("latency_samples %d at %d/s%n", lat.length, rate);
+        } finally {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+    }
+
+    /** The same fields as a Weft entry (v, id, name, body), XADD MAXLEN ~, 100 in flight. */
+    static double rawLettuce(StatefulRedisConnection<String, byte[]> c, String stream, byte[] body, int n) throws Exception {
+        XAddArgs args = XAddArgs.Builder.maxlen(10_000_000).approximateTrimming();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i += DEPTH) {
+            List<RedisFuture<String>> fs = new ArrayList<>(DEPTH);
+            for (int j = 0; j < DEPTH && i + j < n; j++) {
+                Map<String, byte[]> f = new LinkedHashMap<>(8);
+                f.put("v", "1".getBytes(StandardCharsets.UTF_8));
+                f.put("id", UUID.randomUUID().toString().getBytes(StandardCharsets.UTF_8));
+                f.put("name", "bench.event".getBytes(StandardCharsets.UTF_8));
+                f.put("body", body);
+                fs.add(c.async().xadd(stream, args, f));
+            }
+            for (RedisFuture<String> f : fs) f.get(10, TimeUnit.SECONDS);
+        }
+        return n / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    static double weftPublish(RedisStreamsTransport t, byte[] body, int n) {
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i += DEPTH) {
+            List<TransportMessage> batch = new ArrayList<>(DEPTH);
+            for (int j = 0; j < DEPTH && i + j < n; j++) batch.add(new TransportMessage(UUID.randomUUID().toString(), "bench.event", body));
+            t.publishAll(batch);
+        }
+        return n / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Receives batches of 100 and acknowledges each delivery, as a worker does. */
+    static double consumeAndAck(RedisStreamsTransport t, int n) {
+        // The warm-up and the measured publish put 20,000 + n entries in the stream.
+        int seen = 0;
+        long t0 = System.nanoTime();
+        while (seen < n) {
+            List<Delivery> got = t.receive("bench", "c1", DEPTH, Duration.ofMillis(100));
+            if (got.isEmpty()) break;
+            for (Delivery d : got) d.ack();
+            seen += got.size();
+        }
+        return seen / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Publishes at a fixed rate with the send time in the body; a consumer on its own connection measures arrival minus send. */
+    static long[] latency(String uri, int rate, int seconds) throws Exception {
+        int total = rate * seconds;
+        List<Long> samples = java.util.Collections.synchronizedList(new ArrayList<>());
+        try (RedisStreamsTransport pub = RedisStreamsTransport.builder(uri).stream("bench:latency").build();
+             RedisStreamsTransport sub = RedisStreamsTransport.builder(uri).stream("bench:latency").build()) {
+            sub.receive("latency", "c1", 1, Duration.ZERO); // the group exists before the first publish
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds + 30L);
+            Thread consumer = Thread.ofVirtual().start(() -> {
+                while (samples.size() < total && System.nanoTime() < deadline) {
+                    for (Delivery d : sub.receive("latency", "c1", DEPTH, Duration.ofMillis(200))) {
+                        long now = System.nanoTime();
+                        String text = new String(d.message().body(), StandardCharsets.UTF_8);
+                        samples.add(now - Long.parseLong(text.substring(2)));
+                        d.ack();
+                    }
+                }
+            });
+            long interval = 1_000_000_000L / rate;
+            long next = System.nanoTime();
+            for (int i = 0; i < total; i++) {
+                while (System.nanoTime() < next) Thread.onSpinWait();
+                pub.publish(new TransportMessage(UUID.randomUUID().toString(), "bench.event", ("t=" + System.nanoTime()).getBytes(StandardCharsets.UTF_8)));
+                next += interval;
+            }
+            consumer.join(Duration.ofSeconds(60));
+        }
+        long[] out = samples.stream().mapToLong(Long::longValue).toArray();
+        Arrays.sort(out);
+        return out;
+    }
+}

@@ -1,0 +1,208 @@
+package dev.weft.cli;
+
+import dev.weft.redis.DeadLetterEntry;
+import dev.weft.redis.RedisStreamsTransport;
+import dev.weft.redis.StreamInfo;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code weft}: looks at and repairs the Redis streams of Weft's transport.
+ *
+ * <pre>
+ * weft show   --stream sightings                  length, dead letters, groups (pending, lag), consumers (pending, idle)
+ * weft dead list    --stream sightings [--group g] [--limit 20]
+ * weft dead replay  --stream sightings [--group g] [--limit N]   with a progress bar
+ * weft dead purge   --stream sightings [--group g] --yes
+ * </pre>
+ *
+ * <p>The Redis URI comes from {@code --url} or {@code WEFT_REDIS_URL} (default
+ * {@code redis://127.0.0.1:6379}); it may hold a user and password, which are never printed.
+ * Exit code 0 on success, 1 when Redis fails (the message says why), 2 for bad usage.
+ */
+@Command(name = "weft", mixinStandardHelpOptions = true, version = "weft 0.1.0",
+        description = "Shows Weft's Redis streams and consumer groups; lists, replays and purges dead letters.",
+        subcommands = {WeftCli.Show.class, WeftCli.Dead.class})
+public final class WeftCli {
+
+    @Option(names = "--url", scope = CommandLine.ScopeType.INHERIT, description = "Redis URI (redis://[user:password@]host:port, rediss:// for TLS); default: $WEFT_REDIS_URL or redis://127.0.0.1:6379")
+    String url;
+
+    @Option(names = "--stream", description = "the stream's key (default: ${DEFAULT-VALUE})", defaultValue = "weft:events", scope = CommandLine.ScopeType.INHERIT)
+    String stream;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private WeftCli() {}
+
+    /** Runs the tool; exits with its exit code. */
+    public static void main(String[] args) {
+        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), System.getenv("WEFT_REDIS_URL"), args));
+    }
+
+    /** Runs the tool with these streams and environment value; returns the exit code (for tests). */
+    public static int run(PrintWriter out, PrintWriter err, String envUrl, String... args) {
+        WeftCli root = new WeftCli();
+        CommandLine cl = new CommandLine(root);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((e, line, parsed) -> {
+            line.getErr().println("weft: " + e.getMessage());
+            return 1;
+        });
+        root.envUrl = envUrl;
+        return cl.execute(args);
+    }
+
+    private String envUrl;
+
+    RedisStreamsTransport open() {
+        String u = url != null ? url : envUrl != null && !envUrl.isBlank() ? envUrl : "redis://127.0.0.1:6379";
+        return RedisStreamsTransport.builder(u).stream(stream).build();
+    }
+
+    @Command(name = "show", description = "Shows the stream: length, dead letters, consumer groups (pending, lag) and their consumers (pending, idle).")
+    static final class Show implements Callable<Integer> {
+        @ParentCommand
+        WeftCli root;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = root.spec.commandLine().getOut();
+            try (RedisStreamsTransport t = root.open()) {
+                StreamInfo info = t.info();
+                out.printf("stream %s: %d entries, %d dead letters (%s)%n", info.stream(), info.length(), info.deadLetters(), t.deadLetterStream());
+                if (info.groups().isEmpty()) out.println("  no consumer groups");
+                for (StreamInfo.Group g : info.groups()) {
+                    out.printf("  group %-20s pending %6d  lag %6s  last delivered %s%n", g.name(), g.pending(), g.lag() < 0 ? "?" : Long.toString(g.lag()), g.lastDeliveredId());
+                    for (StreamInfo.Consumer c : g.consumers()) {
+                        out.printf("    consumer %-20s pending %6d  idle %s%n", c.name(), c.pending(), idle(c.idleMillis()));
+                    }
+                }
+            }
+            return 0;
+        }
+
+        static String idle(long ms) {
+            if (ms < 1000) return ms + " ms";
+            if (ms < 120_000) return (ms / 1000) + " s";
+            if (ms < 7_200_000) return (ms / 60_000) + " min";
+            return (ms / 3_600_000) + " h";
+        }
+    }
+
+    @Command(name = "dead", description = "Dead letters: list, replay, purge.", subcommands = {List_.class, Replay.class, Purge.class})
+    static final class Dead {
+        @ParentCommand
+        WeftCli root;
+    }
+
+    @Command(name = "list", description = "Lists dead letters, oldest first.")
+    static final class List_ implements Callable<Integer> {
+        @ParentCommand
+        Dead dead;
+
+        @Option(names = "--group", description = "only this consumer group's")
+        String group;
+
+        @Option(names = "--limit", defaultValue = "20", description = "at most this many (default: ${DEFAULT-VALUE})")
+        int limit;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = dead.root.spec.commandLine().getOut();
+            try (RedisStreamsTransport t = dead.root.open()) {
+                List<DeadLetterEntry> all = t.deadLetterEntries(group, limit);
+                if (all.isEmpty()) out.println("no dead letters");
+                for (DeadLetterEntry d : all) {
+                    String what = d.message() != null ? d.message().name() + " " + d.message().id() : "(not a Weft entry) " + d.raw();
+                    out.printf("%s  %s  group %s, consumer %s, %d deliveries: %s%n", d.deadLetterId(), what, d.group(), d.consumer(), d.deliveries(), d.error());
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "replay", description = "Publishes dead letters again as new entries (every group sees them again; consumers de-duplicate by id).")
+    static final class Replay implements Callable<Integer> {
+        @ParentCommand
+        Dead dead;
+
+        @Option(names = "--group", description = "only this consumer group's")
+        String group;
+
+        @Option(names = "--limit", defaultValue = "2147483647", description = "at most this many")
+        int limit;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = dead.root.spec.commandLine().getOut();
+            PrintWriter err = dead.root.spec.commandLine().getErr();
+            try (RedisStreamsTransport t = dead.root.open()) {
+                int total = (int) t.deadLetterEntries(group, limit).stream().filter(d -> d.message() != null).count();
+                ProgressBar bar = new ProgressBar(err, total);
+                int n = t.replayDeadLetters(group, limit, bar::update);
+                bar.done();
+                out.printf("replayed %d dead letter(s) to %s%n", n, t.stream());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "purge", description = "Deletes dead letters for good.")
+    static final class Purge implements Callable<Integer> {
+        @ParentCommand
+        Dead dead;
+
+        @Option(names = "--group", description = "only this consumer group's")
+        String group;
+
+        @Option(names = "--yes", description = "really delete them")
+        boolean yes;
+
+        @Override
+        public Integer call() {
+            PrintWriter out = dead.root.spec.commandLine().getOut();
+            if (!yes) {
+                dead.root.spec.commandLine().getErr().println("weft: purge deletes dead letters for good; add --yes to do it");
+                return 2;
+            }
+            try (RedisStreamsTransport t = dead.root.open()) {
+                out.printf("purged %d dead letter(s)%n", t.purgeDeadLetters(group));
+            }
+            return 0;
+        }
+    }
+
+    /** A text progress bar on one line of the error stream: {@code [#########...........]  45/100}. */
+    static final class ProgressBar {
+        private static final int WIDTH = 30;
+        private final PrintWriter to;
+        private final int total;
+        private int shown = -1;
+
+        ProgressBar(PrintWriter to, int total) {
+            this.to = to;
+            this.total = total;
+        }
+
+        void update(int done) {
+            int filled = total == 0 ? WIDTH : (int) ((long) done * WIDTH / total);
+            if (filled == shown && done != total) return; // redraw only when the bar moves
+            shown = filled;
+            to.print("\r[" + "#".repeat(filled) + ".".repeat(WIDTH - filled) + "] " + done + "/" + total);
+            to.flush();
+        }
+
+        void done() {
+            if (shown >= 0) to.println();
+        }
+    }
+}

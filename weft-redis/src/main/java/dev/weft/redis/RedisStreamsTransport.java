@@ -1,0 +1,616 @@
+package dev.weft.redis;
+
+import dev.weft.events.Delivery;
+import dev.weft.events.Transport;
+import dev.weft.events.TransportClosedException;
+import dev.weft.events.TransportException;
+import dev.weft.events.TransportMessage;
+import io.lettuce.core.Consumer;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAddArgs;
+import io.lettuce.core.XClaimArgs;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.models.stream.PendingMessage;
+import io.lettuce.core.output.NestedMultiOutput;
+import io.lettuce.core.protocol.CommandArgs;
+import io.lettuce.core.protocol.CommandType;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * A {@link Transport} on a Redis stream with consumer groups: at-least-once delivery between
+ * processes and machines (rules R1, R2, R4).
+ *
+ * <pre>{@code
+ * try (RedisStreamsTransport t = RedisStreamsTransport.builder("rediss://weft:secret@redis.internal:6380")
+ *         .stream("sightings").maxDeliveries(5).redeliverAfter(Duration.ofMinutes(1)).build()) {
+ *     EventBus bus = EventBus.builder().declare(...).codec(new JacksonEventCodec()).transport(t).build();
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <h2>What it guarantees</h2>
+ * <ul>
+ *   <li>{@link #publish} returns once Redis stored the entry ({@code XADD} with an approximate
+ *   {@code MAXLEN}, so the stream stays bounded); how durable that is depends on Redis'
+ *   persistence ({@code appendonly yes}, {@code appendfsync always} for no loss on a crash).</li>
+ *   <li>Consumer groups are created on first use, idempotently ({@code MKSTREAM}; another
+ *   process creating it first is fine), starting at the beginning of the stream, so events
+ *   published before the first worker started are not missed.</li>
+ *   <li>{@link #receive} hands out, in this order: the consumer's own pending entries left from
+ *   an earlier run (once, on its first receive), entries idle longer than
+ *   {@code redeliverAfter} on any consumer ({@code XAUTOCLAIM}, which also takes over entries of
+ *   consumers that died) and rejected entries, then new entries ({@code XREADGROUP >}, blocking
+ *   up to {@code wait}: a cancellation point).</li>
+ *   <li>An entry is acknowledged ({@code XACK}) only by {@link Delivery#ack()}. A delivery that
+ *   reached {@code maxDeliveries} and is rejected or times out goes to the dead-letter stream
+ *   {@code <stream>:dead} with the group, consumer, delivery count and error, then is
+ *   acknowledged. An entry that is not a Weft event (docs/WIRE.md) or is over
+ *   {@code maxPayloadBytes} goes there at once, with the reason. An entry trimmed away before it
+ *   was handled (Redis returns no fields for it) is logged and acknowledged.</li>
+ *   <li>TLS ({@code rediss://}) and ACL user and password come from the Redis URI; messages
+ *   and {@link #toString()} name the server without the password.</li>
+ *   <li>While Redis is unreachable, calls fail at once with a {@link TransportException} that
+ *   says so (no silent queueing inside the client); the connection comes back by itself.</li>
+ *   <li>Thread-safe.</li>
+ * </ul>
+ */
+// Implementer's note. Redis keeps the state, this class keeps none that matters for delivery:
+// another process with the same stream and group continues where this one stopped.
+// - Delivery counts are Redis' own (the PEL's delivery counter): XREADGROUP > sets 1, XCLAIM and
+//   XAUTOCLAIM add 1. Counts are read back with XPENDING for claimed entries.
+// - Redis has no "negative acknowledgement". reject() claims the entry back with JUSTID (which
+//   does not count a delivery), RETRYCOUNT (keeps the count) and IDLE set past redeliverAfter, so
+//   the next XAUTOCLAIM of any consumer takes it at once; the reason is kept in the hash
+//   <stream>:errors:<group> so a later dead letter carries it.
+// - XAUTOCLAIM goes through Lettuce's raw dispatch because the typed reply drops the third element
+//   (ids of entries deleted meanwhile, Redis 7), which we log.
+// - Blocking reads run on a connection borrowed from RedisLink's pool; a read that is cancelled
+//   closes its connection, since Redis may still answer it. Entries it delivered then stay
+//   pending for this consumer and come back through the own-pending pass or XAUTOCLAIM: at least once.
+public final class RedisStreamsTransport implements Transport {
+    private static final int OWN_PENDING_LIMIT = 10_000;
+
+    private final String name;
+    private final String stream;
+    private final String deadStream;
+    private final long maxLength;
+    private final int maxDeliveries;
+    private final Duration redeliverAfter;
+    private final int maxPayloadBytes;
+    private final Duration commandTimeout;
+    private final RedisLink link;
+    private final System.Logger log;
+    private final Set<String> groups = ConcurrentHashMap.newKeySet();
+    /** Per group and consumer: ids of its own pending entries found on its first receive, not yet handed out again. */
+    private final Map<String, ConcurrentLinkedQueue<PendingMessage>> ownPending = new ConcurrentHashMap<>();
+    /** Per group: where the XAUTOCLAIM scan goes on. */
+    private final Map<String, String> claimCursor = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    private RedisStreamsTransport(Builder b) {
+        this.stream = b.stream;
+        this.name = b.name != null ? b.name : "redis-streams:" + b.stream;
+        this.deadStream = b.stream + ":dead";
+        this.maxLength = b.maxLength;
+        this.maxDeliveries = b.maxDeliveries;
+        this.redeliverAfter = b.redeliverAfter;
+        this.maxPayloadBytes = b.maxPayloadBytes;
+        this.commandTimeout = b.commandTimeout;
+        this.link = new RedisLink(name, b.rawUri, b.uri, b.commandTimeout);
+        this.log = b.logger;
+    }
+
+    /**
+     * A builder for a transport on the Redis at {@code redisUri}: {@code redis://host:port},
+     * {@code rediss://host:port} for TLS, {@code redis://user:password@host:port/db} for an ACL
+     * user. Nothing is connected until the first call.
+     *
+     * @throws IllegalArgumentException if the URI is not a Redis URI (the message does not repeat it)
+     */
+    public static Builder builder(String redisUri) {
+        return new Builder(redisUri);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    /** The stream's key. */
+    public String stream() {
+        return stream;
+    }
+
+    /** The dead-letter stream's key: {@code <stream>:dead}. */
+    public String deadLetterStream() {
+        return deadStream;
+    }
+
+    /**
+     * Stores {@code message} as one stream entry ({@code XADD} with approximate {@code MAXLEN}).
+     *
+     * @throws IllegalArgumentException if the body is over {@code maxPayloadBytes}
+     * @throws TransportException       if Redis did not confirm it (down, refused, closed)
+     */
+    @Override
+    public void publish(TransportMessage message) {
+        Objects.requireNonNull(message, "message");
+        checkOpen();
+        checkSize(message);
+        link.call("publish to stream '" + stream + "'", r -> r.xadd(stream, addArgs(), StreamEntries.fields(message)));
+    }
+
+    /**
+     * Stores every message, pipelined (every {@code XADD} sent before the first reply is awaited),
+     * and returns once Redis confirmed all of them, in order.
+     *
+     * @throws IllegalArgumentException if a body is over {@code maxPayloadBytes} (nothing is sent then)
+     * @throws TransportException       if any was not confirmed; some may have been stored
+     */
+    public void publishAll(List<TransportMessage> messages) {
+        checkOpen();
+        for (TransportMessage m : messages) checkSize(m);
+        if (messages.isEmpty()) return;
+        StatefulRedisConnection<String, byte[]> c = link.shared();
+        List<RedisFuture<String>> replies = new ArrayList<>(messages.size());
+        XAddArgs args = addArgs();
+        try {
+            for (TransportMessage m : messages) replies.add(c.async().xadd(stream, args, StreamEntries.fields(m)));
+        } catch (io.lettuce.core.RedisException e) {
+            throw link.translate("publish to stream '" + stream + "'", e);
+        }
+        for (RedisFuture<String> f : replies) link.await("publish to stream '" + stream + "'", f, commandTimeout);
+    }
+
+    private XAddArgs addArgs() {
+        return XAddArgs.Builder.maxlen(maxLength).approximateTrimming();
+    }
+
+    private void checkSize(TransportMessage m) {
+        if (m.body().length > maxPayloadBytes) {
+            throw new IllegalArgumentException("event '" + m.name() + "' " + m.id() + " is " + m.body().length + " bytes, over the limit of "
+                    + maxPayloadBytes + " bytes of transport '" + name + "': send a reference to the data instead, or raise maxPayloadBytes");
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) throw new TransportClosedException(name);
+    }
+
+    @Override
+    public List<Delivery> receive(String group, String consumer, int max, Duration wait) {
+        Objects.requireNonNull(group, "group");
+        Objects.requireNonNull(consumer, "consumer");
+        Objects.requireNonNull(wait, "wait");
+        if (max < 0) throw new IllegalArgumentException("max is negative");
+        checkOpen();
+        ensureGroup(group);
+        List<Delivery> out = new ArrayList<>();
+        if (max == 0) return out;
+        ownPending(group, consumer, max, out);
+        if (out.size() < max) autoclaim(group, consumer, max - out.size(), out);
+        if (out.size() < max) readNew(group, consumer, max - out.size(), out.isEmpty() ? wait : Duration.ZERO, out);
+        return out;
+    }
+
+    /** XGROUP CREATE <stream> <group> 0 MKSTREAM; BUSYGROUP (it exists) is success. */
+    void ensureGroup(String group) {
+        if (groups.contains(group)) return;
+        try {
+            link.call("create consumer group '" + group + "'", r -> r.xgroupCreate(XReadArgs.StreamOffset.from(stream, "0-0"), group, XGroupCreateArgs.Builder.mkstream()));
+        } catch (TransportException e) {
+            if (e instanceof TransportClosedException || e.getMessage() == null || !e.getMessage().contains("BUSYGROUP")) throw e;
+        }
+        groups.add(group);
+    }
+
+    /** On a consumer's first receive: its entries still pending from an earlier run, claimed again (count + 1). */
+    private void ownPending(String group, String consumer, int max, List<Delivery> out) {
+        String key = group + '\0' + consumer;
+        ConcurrentLinkedQueue<PendingMessage> left = ownPending.get(key);
+        if (left == null) {
+            // No I/O inside computeIfAbsent (it would hold a map lock); a race lists twice, one wins.
+            List<PendingMessage> mine = link.call("list pending entries of " + consumer,
+                    r -> r.xpending(stream, Consumer.from(group, consumer), Range.create("-", "+"), Limit.from(OWN_PENDING_LIMIT)));
+            ConcurrentLinkedQueue<PendingMessage> fresh = new ConcurrentLinkedQueue<>(mine);
+            left = ownPending.putIfAbsent(key, fresh);
+            if (left == null) left = fresh;
+        }
+        if (left.isEmpty()) return;
+        List<PendingMessage> batch = new ArrayList<>();
+        PendingMessage p0;
+        while (batch.size() < max && (p0 = left.poll()) != null) batch.add(p0);
+        if (batch.isEmpty()) return;
+        String[] ids = batch.stream().map(PendingMessage::getId).toArray(String[]::new);
+        List<StreamMessage<String, byte[]>> got = link.call("claim own pending entries",
+                r -> r.xclaim(stream, Consumer.from(group, consumer), XClaimArgs.Builder.minIdleTime(0), ids));
+        Map<String, StreamMessage<String, byte[]>> byId = new HashMap<>();
+        for (StreamMessage<String, byte[]> m : got) byId.put(m.getId(), m);
+        for (PendingMessage p : batch) {
+            StreamMessage<String, byte[]> m = byId.get(p.getId());
+            if (m == null || m.getBody() == null || m.getBody().isEmpty()) {
+                trimmed(group, consumer, p.getId());
+                continue;
+            }
+            long count = p.getRedeliveryCount() + 1;
+            // A consumer that keeps dying on its own pending entry must not loop on it forever.
+            accept(group, consumer, m.getId(), m.getBody(), count, count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null, out);
+        }
+    }
+
+    /** XAUTOCLAIM: entries idle past redeliverAfter on any consumer (dead ones, rejected ones) become ours. */
+    private void autoclaim(String group, String consumer, int max, List<Delivery> out) {
+        String cursor = claimCursor.getOrDefault(group, "0-0");
+        CommandArgs<String, byte[]> args = new CommandArgs<>(RedisLink.CODEC).addKey(stream).add(group).add(consumer)
+                .add(redeliverAfter.toMillis()).add(cursor).add("COUNT").add(max);
+        List<Object> reply = link.call("claim idle entries (XAUTOCLAIM)", r -> r.dispatch(CommandType.XAUTOCLAIM, new NestedMultiOutput<>(RedisLink.CODEC), args));
+        claimCursor.put(group, StreamEntries.text((byte[]) reply.get(0)));
+        if (reply.size() > 2 && reply.get(2) instanceof List<?> deleted) {
+            for (Object id : deleted) trimmed(group, consumer, StreamEntries.text((byte[]) id));
+        }
+        List<?> entries = (List<?>) reply.get(1);
+        if (entries.isEmpty()) return;
+        LinkedHashMap<String, Map<String, byte[]>> claimed = new LinkedHashMap<>();
+        for (Object o : entries) {
+            List<?> e = (List<?>) o;
+            String id = StreamEntries.text((byte[]) e.get(0));
+            if (!(e.get(1) instanceof List<?> kv) || kv.isEmpty()) {
+                trimmed(group, consumer, id);
+                continue;
+            }
+            Map<String, byte[]> fields = new LinkedHashMap<>();
+            for (int i = 0; i + 1 < kv.size(); i += 2) fields.put(StreamEntries.text((byte[]) kv.get(i)), (byte[]) kv.get(i + 1));
+            claimed.put(id, fields);
+        }
+        if (claimed.isEmpty()) return;
+        List<String> ids = new ArrayList<>(claimed.keySet());
+        Map<String, Long> counts = new HashMap<>();
+        for (PendingMessage p : link.call("read delivery counts", r -> r.xpending(stream, Consumer.from(group, consumer),
+                Range.create(ids.get(0), ids.get(ids.size() - 1)), Limit.from(ids.size() * 2L)))) {
+            counts.put(p.getId(), p.getRedeliveryCount());
+        }
+        for (var e : claimed.entrySet()) {
+            long count = counts.getOrDefault(e.getKey(), (long) maxDeliveries + 1);
+            String why = count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null;
+            accept(group, consumer, e.getKey(), e.getValue(), count, why, out);
+        }
+    }
+
+    /** XREADGROUP >: new entries, blocking up to {@code wait} on a connection of its own. */
+    @SuppressWarnings("unchecked") // Lettuce's StreamOffset varargs
+    private void readNew(String group, String consumer, int max, Duration wait, List<Delivery> out) {
+        List<StreamMessage<String, byte[]>> got;
+        long waitMs = wait.toMillis();
+        if (waitMs <= 0) {
+            got = link.call("read new entries", r -> r.xreadgroup(Consumer.from(group, consumer), XReadArgs.Builder.count(max), XReadArgs.StreamOffset.lastConsumed(stream)));
+        } else {
+            StatefulRedisConnection<String, byte[]> c = link.borrow();
+            boolean broken = true;
+            try {
+                RedisFuture<List<StreamMessage<String, byte[]>>> f;
+                c.setTimeout(wait.plus(commandTimeout)); // Lettuce's own timeout must outlast the BLOCK
+                try {
+                    f = c.async().xreadgroup(Consumer.from(group, consumer), XReadArgs.Builder.count(max).block(waitMs), XReadArgs.StreamOffset.lastConsumed(stream));
+                } catch (io.lettuce.core.RedisException e) {
+                    throw link.translate("read new entries", e);
+                }
+                got = link.await("read new entries", f, wait.plus(commandTimeout));
+                broken = false;
+            } finally {
+                link.release(c, broken);
+            }
+        }
+        if (got == null) return;
+        for (StreamMessage<String, byte[]> m : got) {
+            if (m.getBody() == null || m.getBody().isEmpty()) trimmed(group, consumer, m.getId());
+            else accept(group, consumer, m.getId(), m.getBody(), 1, null, out);
+        }
+    }
+
+    /** Hands the entry out, or dead-letters it if it is malformed or {@code overLimit} says why. */
+    private void accept(String group, String consumer, String entryId, Map<String, byte[]> fields, long count, String overLimit, List<Delivery> out) {
+        TransportMessage m;
+        try {
+            m = StreamEntries.message(fields, maxPayloadBytes);
+        } catch (StreamEntries.Malformed bad) {
+            deadLetter(group, consumer, entryId, fields, count, bad.getMessage());
+            return;
+        }
+        if (overLimit != null) {
+            byte[] last = link.call("read the last error", r -> r.hget(errorsKey(group), entryId));
+            // The claim that found it over the limit counted a delivery that never happened.
+            deadLetter(group, consumer, entryId, fields, count - 1, overLimit + (last != null ? "; last error: " + StreamEntries.text(last) : ""));
+            return;
+        }
+        out.add(new StreamDelivery(this, group, consumer, entryId, fields, m, (int) Math.min(Integer.MAX_VALUE, count)));
+    }
+
+    private void trimmed(String group, String consumer, String entryId) {
+        log.log(Level.WARNING, "stream ''{0}'' group ''{1}'': entry {2} was trimmed away or deleted before it was handled; acknowledging it (consumer {3})",
+                stream, group, entryId, consumer);
+        link.call("acknowledge a trimmed entry", r -> r.xack(stream, group, entryId));
+    }
+
+    String errorsKey(String group) {
+        return stream + ":errors:" + group;
+    }
+
+    // ---------------------------------------------------------------- called by StreamDelivery
+
+    void ack(String group, String entryId, boolean mayHaveError) {
+        checkOpen();
+        link.call("acknowledge entry " + entryId, r -> {
+            r.xack(stream, group, entryId);
+            if (mayHaveError) r.hdel(errorsKey(group), entryId);
+            return null;
+        });
+    }
+
+    void reject(String group, String consumer, String entryId, Map<String, byte[]> fields, int count, String reason) {
+        checkOpen();
+        if (count >= maxDeliveries) {
+            deadLetter(group, consumer, entryId, fields, count, reason);
+            return;
+        }
+        // Make it claimable by the next XAUTOCLAIM at once, keeping its delivery count.
+        link.call("reject entry " + entryId, r -> {
+            r.hset(errorsKey(group), entryId, StreamEntries.bytes(reason));
+            return r.xclaim(stream, Consumer.from(group, consumer),
+                    XClaimArgs.Builder.minIdleTime(0).idle(redeliverAfter.toMillis() + 1).retryCount(count).justid(), entryId);
+        });
+    }
+
+    void deadLetter(String group, String consumer, String entryId, Map<String, byte[]> fields, long count, String error) {
+        log.log(Level.WARNING, "stream ''{0}'' group ''{1}'': entry {2} goes to the dead letters after {3} deliveries: {4}",
+                stream, group, entryId, count, error);
+        // XADD before XACK: a crash in between leaves a duplicate dead letter, never a lost entry.
+        link.call("dead-letter entry " + entryId, r -> {
+            RedisCommands<String, byte[]> c = r;
+            c.xadd(deadStream, addArgs(), StreamEntries.deadLetter(entryId, fields, group, consumer, count, error));
+            c.xack(stream, group, entryId);
+            c.hdel(errorsKey(group), entryId);
+            return null;
+        });
+    }
+
+    /** The messages dead-lettered for {@code group}, oldest first (malformed entries as their raw fields are skipped). */
+    @Override
+    public List<TransportMessage> deadLetters(String group) {
+        checkOpen();
+        List<TransportMessage> out = new ArrayList<>();
+        for (DeadLetterEntry d : deadLetterEntries(group, Integer.MAX_VALUE)) {
+            if (d.message() != null) out.add(d.message());
+        }
+        return out;
+    }
+
+    /**
+     * The dead-letter stream's entries for {@code group} (or every group when null), oldest first,
+     * at most {@code limit}: with the reason, delivery count and the original entry's id.
+     */
+    public List<DeadLetterEntry> deadLetterEntries(String group, int limit) {
+        checkOpen();
+        List<StreamMessage<String, byte[]>> all = link.call("read the dead letters", r -> r.xrange(deadStream, Range.create("-", "+")));
+        List<DeadLetterEntry> out = new ArrayList<>();
+        for (StreamMessage<String, byte[]> m : all) {
+            DeadLetterEntry d = DeadLetterEntry.of(m.getId(), m.getBody());
+            if (group == null || group.equals(d.group())) out.add(d);
+            if (out.size() >= limit) break;
+        }
+        return out;
+    }
+
+    /** What the stream looks like now: length, dead letters, groups with pending, lag and consumers. */
+    public StreamInfo info() {
+        checkOpen();
+        long length = link.call("read the stream length", r -> r.xlen(stream));
+        long dead = link.call("read the dead-letter length", r -> r.xlen(deadStream));
+        List<StreamInfo.Group> groups = new ArrayList<>();
+        List<Object> rawGroups = length == 0 && link.call("check the stream", r -> r.exists(stream)) == 0
+                ? List.of() : link.call("read the groups", r -> r.xinfoGroups(stream));
+        for (Object g : rawGroups) {
+            Map<String, Object> f = pairs(g);
+            String name = text(f.get("name"));
+            List<StreamInfo.Consumer> consumers = new ArrayList<>();
+            for (Object c : link.call("read the consumers of " + name, r -> r.xinfoConsumers(stream, name))) {
+                Map<String, Object> cf = pairs(c);
+                consumers.add(new StreamInfo.Consumer(text(cf.get("name")), number(cf.get("pending")), number(cf.get("idle"))));
+            }
+            groups.add(new StreamInfo.Group(name, number(f.get("pending")), f.get("lag") == null ? -1 : number(f.get("lag")),
+                    text(f.get("last-delivered-id")), List.copyOf(consumers)));
+        }
+        return new StreamInfo(stream, length, dead, List.copyOf(groups));
+    }
+
+    private static Map<String, Object> pairs(Object reply) {
+        List<?> kv = (List<?>) reply;
+        Map<String, Object> m = new HashMap<>();
+        for (int i = 0; i + 1 < kv.size(); i += 2) m.put(text(kv.get(i)), kv.get(i + 1));
+        return m;
+    }
+
+    private static String text(Object o) {
+        return o instanceof byte[] b ? StreamEntries.text(b) : String.valueOf(o);
+    }
+
+    private static long number(Object o) {
+        if (o instanceof Number n) return n.longValue();
+        try {
+            return Long.parseLong(text(o));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /**
+     * Publishes dead letters of {@code group} (every group when null) again as new stream entries,
+     * oldest first, and removes each from the dead-letter stream once it is stored (so a crash
+     * replays one twice, never loses one). Every group of the stream sees a replayed event again;
+     * consumers de-duplicate by id. Entries that were not Weft events stay where they are.
+     *
+     * @param limit    at most this many
+     * @param progress told the number replayed so far after each one (for a progress bar); may be null
+     * @return how many were replayed
+     */
+    public int replayDeadLetters(String group, int limit, java.util.function.IntConsumer progress) {
+        checkOpen();
+        int n = 0;
+        for (DeadLetterEntry d : deadLetterEntries(group, limit)) {
+            if (d.message() == null) continue;
+            TransportMessage m = d.message();
+            link.call("replay dead letter " + d.deadLetterId(), r -> {
+                r.xadd(stream, addArgs(), StreamEntries.fields(m));
+                return r.xdel(deadStream, d.deadLetterId());
+            });
+            n++;
+            if (progress != null) progress.accept(n);
+        }
+        return n;
+    }
+
+    /**
+     * Deletes the dead letters of {@code group} (every group when null).
+     *
+     * @return how many were deleted
+     */
+    public int purgeDeadLetters(String group) {
+        checkOpen();
+        List<DeadLetterEntry> all = deadLetterEntries(group, Integer.MAX_VALUE);
+        if (all.isEmpty()) return 0;
+        String[] ids = all.stream().map(DeadLetterEntry::deadLetterId).toArray(String[]::new);
+        return link.call("purge dead letters", r -> r.xdel(deadStream, ids)).intValue();
+    }
+
+    /** Closes the connections; idempotent. A blocked {@link #receive} then throws {@link TransportClosedException}. */
+    @Override
+    public void close() {
+        closed = true;
+        link.close();
+    }
+
+    /** Names the stream and the server, never the password. */
+    @Override
+    public String toString() {
+        return "RedisStreamsTransport[" + name + ", stream " + stream + " at " + link.where() + "]";
+    }
+
+    /** Configures a {@link RedisStreamsTransport}. */
+    public static final class Builder {
+        private final String rawUri;
+        private final RedisURI uri;
+        private String stream = "weft:events";
+        private String name;
+        private long maxLength = 1_000_000;
+        private int maxDeliveries = 5;
+        private Duration redeliverAfter = Duration.ofSeconds(60);
+        private int maxPayloadBytes = 1 << 20;
+        private Duration commandTimeout = Duration.ofSeconds(10);
+        private System.Logger logger = System.getLogger(RedisStreamsTransport.class.getName());
+
+        private Builder(String redisUri) {
+            Objects.requireNonNull(redisUri, "redisUri");
+            try {
+                this.uri = RedisURI.create(redisUri);
+            } catch (RuntimeException e) {
+                // The URI may hold a password: the message must not repeat it, nor Lettuce's reason if that does.
+                String why = e.getMessage();
+                int at = redisUri.lastIndexOf('@'), slashes = redisUri.indexOf("//");
+                String userInfo = at > slashes + 2 && slashes >= 0 ? redisUri.substring(slashes + 2, at) : (at > 0 ? redisUri.substring(0, at) : null);
+                if (why != null && userInfo != null) {
+                    for (String part : userInfo.split(":")) {
+                        if (!part.isEmpty() && why != null && why.contains(part)) why = null;
+                    }
+                }
+                throw new IllegalArgumentException("not a Redis URI (expected redis://[user:password@]host:port[/db][?verifyPeer=NONE|CA|FULL] or rediss://... for TLS)"
+                        + (why != null ? ": " + why : ""), null);
+            }
+            this.rawUri = redisUri;
+        }
+
+        RedisURI uri() {
+            return uri;
+        }
+
+        /** The stream's key; default {@code weft:events}. */
+        public Builder stream(String key) {
+            Objects.requireNonNull(key, "key");
+            if (key.isBlank()) throw new IllegalArgumentException("stream key is blank");
+            this.stream = key;
+            return this;
+        }
+
+        /** The transport's name (default {@code redis-streams:<stream>}). */
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /** The approximate length the stream is trimmed to on publish ({@code MAXLEN ~}); default 1,000,000. */
+        public Builder maxLength(long entries) {
+            if (entries < 1) throw new IllegalArgumentException("maxLength is " + entries + ": at least 1");
+            this.maxLength = entries;
+            return this;
+        }
+
+        /** Deliveries of one entry to one group before it goes to the dead-letter stream; default 5. */
+        public Builder maxDeliveries(int n) {
+            if (n < 1) throw new IllegalArgumentException("maxDeliveries is " + n + ": at least 1");
+            this.maxDeliveries = n;
+            return this;
+        }
+
+        /** How long a delivery may stay unacknowledged before another consumer takes it over; default 60 s. */
+        public Builder redeliverAfter(Duration d) {
+            Objects.requireNonNull(d, "d");
+            if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("redeliverAfter must be positive, is " + d);
+            this.redeliverAfter = d;
+            return this;
+        }
+
+        /** The largest body published or accepted, in bytes; default 1 MiB. */
+        public Builder maxPayloadBytes(int n) {
+            if (n < 1) throw new IllegalArgumentException("maxPayloadBytes is " + n + ": at least 1");
+            this.maxPayloadBytes = n;
+            return this;
+        }
+
+        /** How long one command may take before it fails; default 10 s. */
+        public Builder commandTimeout(Duration d) {
+            Objects.requireNonNull(d, "d");
+            if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("commandTimeout must be positive, is " + d);
+            this.commandTimeout = d;
+            return this;
+        }
+
+        /**
+         * Where it reports what it handles by itself (trimmed entries, dead letters); default the
+         * {@code System.Logger} named after this class. Never given a password.
+         */
+        public Builder logger(System.Logger logger) {
+            this.logger = Objects.requireNonNull(logger, "logger");
+            return this;
+        }
+
+        /** The transport; connects on first use. */
+        public RedisStreamsTransport build() {
+            return new RedisStreamsTransport(this);
+        }
+    }
+}

@@ -1,0 +1,188 @@
+package dev.weft.redis;
+
+import dev.weft.test.RedisServer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.weft.events.Delivery;
+import dev.weft.events.TransportMessage;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Rule R1 beyond the shared transport suite: what only a Redis stream can show. */
+class RedisStreamsTransportTest {
+    static RedisServer redis;
+    static RedisClient client;
+    static StatefulRedisConnection<String, String> admin;
+    static RedisCommands<String, String> r;
+    String stream;
+    final List<RedisStreamsTransport> open = new ArrayList<>();
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisServer.start();
+        client = RedisClient.create(redis.uri());
+        admin = client.connect();
+        r = admin.sync();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        if (admin != null) admin.close();
+        if (client != null) client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        if (redis != null) redis.close();
+    }
+
+    @BeforeEach
+    void freshStream() {
+        stream = "r1:" + UUID.randomUUID();
+    }
+
+    @AfterEach
+    void closeAll() {
+        open.forEach(RedisStreamsTransport::close);
+    }
+
+    final LogCapture log = new LogCapture();
+
+    RedisStreamsTransport transport(int maxDeliveries) {
+        RedisStreamsTransport t = RedisStreamsTransport.builder(redis.uri()).stream(stream).maxDeliveries(maxDeliveries)
+                .redeliverAfter(Duration.ofSeconds(30)).maxPayloadBytes(1000).logger(log).build();
+        open.add(t);
+        return t;
+    }
+
+    static TransportMessage message(String text) {
+        return new TransportMessage(UUID.randomUUID().toString(), "test.event", text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void r1_publishTrimsTheStreamToAboutMaxLength() {
+        RedisStreamsTransport t = RedisStreamsTransport.builder(redis.uri()).stream(stream).maxLength(10).build();
+        open.add(t);
+        for (int i = 0; i < 500; i++) t.publish(message("m" + i));
+        // MAXLEN ~ trims whole radix-tree nodes (100 entries by default), so about, never below 10.
+        assertThat(r.xlen(stream)).isBetween(10L, 200L);
+    }
+
+    @Test
+    void r1_groupCreationIsIdempotentAcrossTransportsAndWithAGroupMadeElsewhere() {
+        r.xgroupCreate(XReadArgs.StreamOffset.from(stream, "0-0"), "made-by-hand", XGroupCreateArgs.Builder.mkstream());
+        RedisStreamsTransport a = transport(3), b = transport(3);
+        a.publish(message("x"));
+        assertThat(a.receive("g", "c1", 10, Duration.ZERO)).hasSize(1);
+        assertThat(b.receive("g", "c2", 10, Duration.ZERO)).isEmpty(); // BUSYGROUP was success, same group
+        assertThat(b.receive("made-by-hand", "c1", 10, Duration.ZERO)).hasSize(1);
+    }
+
+    @Test
+    void r1_aRestartedConsumerFirstReadsItsOwnPendingEntriesAgain() {
+        RedisStreamsTransport before = transport(3);
+        TransportMessage a = message("a"), b = message("b");
+        before.publish(a);
+        before.publish(b);
+        assertThat(before.receive("g", "worker-1", 10, Duration.ZERO)).hasSize(2); // then the process dies: no ack
+        before.close();
+        RedisStreamsTransport after = transport(3);
+        TransportMessage c = message("c");
+        after.publish(c);
+        List<Delivery> got = after.receive("g", "worker-1", 10, Duration.ZERO);
+        assertThat(got).extracting(Delivery::message).containsExactly(a, b, c);
+        assertThat(got).extracting(Delivery::deliveryCount).containsExactly(2, 2, 1);
+        got.forEach(Delivery::ack);
+        assertThat(Admin.pending(r, stream, "g")).isZero();
+    }
+
+    @Test
+    void r1_entriesIdleOnADeadConsumerAreTakenOverThenDeadLetteredWithCountAndError() {
+        RedisStreamsTransport t = transport(3);
+        TransportMessage m = message("stuck");
+        t.publish(m);
+        assertThat(t.receive("g", "dies-1", 10, Duration.ZERO)).hasSize(1); // never settled
+        Admin.age(r, stream, Duration.ofSeconds(31));
+        List<Delivery> second = t.receive("g", "c2", 10, Duration.ZERO);
+        assertThat(second).extracting(Delivery::deliveryCount).containsExactly(2);
+        second.get(0).reject("handler threw IllegalStateException: boom");
+        List<Delivery> third = t.receive("g", "dies-3", 10, Duration.ZERO); // a reject is due at once
+        assertThat(third).extracting(Delivery::deliveryCount).containsExactly(3);
+        Admin.age(r, stream, Duration.ofSeconds(31));
+        // Delivered three times (the maximum): the next consumer finds it over the limit and dead-letters it.
+        assertThat(t.receive("g", "c4", 10, Duration.ZERO)).isEmpty();
+        assertThat(t.deadLetters("g")).containsExactly(m);
+        DeadLetterEntry d = t.deadLetterEntries("g", 10).get(0);
+        assertThat(d.deliveries()).isEqualTo(3);
+        assertThat(d.error()).contains("not acknowledged after 3 deliveries").contains("last error: handler threw IllegalStateException: boom");
+        assertThat(d.entryId()).isNotBlank();
+        assertThat(Admin.pending(r, stream, "g")).isZero();
+        assertThat(log.all()).contains("goes to the dead letters");
+    }
+
+    @Test
+    void r1_aRejectAtTheLastDeliveryDeadLettersAtOnceWithItsReason() {
+        RedisStreamsTransport t = transport(1);
+        t.publish(message("poison"));
+        t.receive("g", "c1", 10, Duration.ZERO).get(0).reject("payload refused: count < 0");
+        DeadLetterEntry d = t.deadLetterEntries("g", 10).get(0);
+        assertThat(d.error()).isEqualTo("payload refused: count < 0");
+        assertThat(d.deliveries()).isEqualTo(1);
+        assertThat(d.consumer()).isEqualTo("c1");
+        assertThat(r.xlen(t.deadLetterStream())).isEqualTo(1);
+        assertThat(Admin.pending(r, stream, "g")).isZero();
+    }
+
+    @Test
+    void r1_ownPendingEntriesTrimmedAwayAreLoggedAndAcknowledged() {
+        RedisStreamsTransport before = transport(3);
+        before.publish(message("a"));
+        before.publish(message("b"));
+        assertThat(before.receive("g", "worker-1", 10, Duration.ZERO)).hasSize(2);
+        before.close();
+        r.xtrim(stream, 0); // both entries trimmed away while pending
+        RedisStreamsTransport after = transport(3);
+        assertThat(after.receive("g", "worker-1", 10, Duration.ZERO)).isEmpty();
+        assertThat(log.all()).contains("trimmed away");
+        assertThat(Admin.pending(r, stream, "g")).isZero();
+    }
+
+    @Test
+    void r1_idleEntriesTrimmedAwayAreLoggedAndDroppedFromThePendingList() {
+        RedisStreamsTransport t = transport(3);
+        t.publish(message("a"));
+        List<Delivery> got = t.receive("g", "dies", 10, Duration.ZERO);
+        Admin.age(r, stream, Duration.ofSeconds(31)); // before the delete: XCLAIM drops deleted entries itself
+        r.xdel(stream, ((StreamDelivery) got.get(0)).entryId());
+        assertThat(t.receive("g", "c2", 10, Duration.ZERO)).isEmpty();
+        assertThat(log.all()).contains("trimmed away");
+        assertThat(Admin.pending(r, stream, "g")).isZero();
+    }
+
+    @Test
+    void r1_anEntryThatIsNotAWeftEventGoesToTheDeadLettersAtOnceWithTheReason() {
+        RedisStreamsTransport t = transport(5);
+        r.xadd(stream, Map.of("hello", "world"));
+        TransportMessage fine = message("fine");
+        t.publish(fine);
+        assertThat(t.receive("g", "c1", 10, Duration.ZERO)).extracting(Delivery::message).containsExactly(fine);
+        DeadLetterEntry d = t.deadLetterEntries("g", 10).get(0);
+        assertThat(d.message()).isNull();
+        assertThat(d.raw()).containsEntry("hello", "world");
+        assertThat(d.error()).contains("not a Weft entry").contains("id, name and body");
+        assertThat(d.deliveries()).isEqualTo(1);
+        assertThat(Admin.pending(r, stream, "g")).isEqualTo(1); // only the fine one, not yet acknowledged
+    }
+}

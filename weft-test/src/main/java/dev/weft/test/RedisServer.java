@@ -1,0 +1,191 @@
+package dev.weft.test;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@code redis-server} of the test's own, for tests of code that uses Redis (weft-redis): a free loopback port, {@code --daemonize no}, started
+ * with ProcessBuilder, ready once it answers PING, stopped by its pid. Never a fixed port, never
+ * the system service.
+ *
+ * <p>When {@code redis-server} is not on PATH the test is skipped (a JUnit assumption) with a
+ * message saying how to install it, except with {@code CI=true}, where it fails: CI installs it
+ * ({@code .ci/run}).
+ *
+ * <pre>{@code
+ * try (RedisServer redis = RedisServer.start()) {              // or startDurable() for AOF, appendfsync always
+ *     var t = RedisStreamsTransport.builder(redis.uri()).build();
+ *     ...
+ *     redis.kill(); redis.restart();                           // a crash and a restart on the same port and data
+ * }
+ * }</pre>
+ */
+public final class RedisServer implements AutoCloseable {
+    private final Path dir;
+    private final List<String> extra;
+    private final int port;
+    private Process process;
+
+    private RedisServer(Path dir, int port, List<String> extra) {
+        this.dir = dir;
+        this.port = port;
+        this.extra = extra;
+    }
+
+    /**
+     * Starts a server without persistence ({@code --save ""}, no AOF), with {@code extraArgs} (e.g. {@code "--requirepass", "pw"}).
+     *
+     * @throws IllegalStateException if it cannot start, or redis-server is missing with {@code CI=true}
+     */
+    public static RedisServer start(String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of("--save", "", "--appendonly", "no"));
+        args.addAll(List.of(extraArgs));
+        return startWith(args);
+    }
+
+    /** A server with AOF and {@code appendfsync always}: an acknowledged write survives a restart. */
+    public static RedisServer startDurable() {
+        return startWith(List.of("--save", "", "--appendonly", "yes", "--appendfsync", "always"));
+    }
+
+    private static RedisServer startWith(List<String> args) {
+        String exe = findOnPath("redis-server");
+        if (exe == null) {
+            String msg = "redis-server is not on PATH: install it (apt-get install -y --no-install-recommends redis-server) to run the Redis tests";
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) throw new IllegalStateException(msg + " (CI=true: Redis tests must run, not be skipped)");
+            assumeTrue(false, msg);
+        }
+        try {
+            Path dir = Files.createTempDirectory("weft-redis-test");
+            RedisServer s = new RedisServer(dir, freePort(), args);
+            s.launch(exe);
+            return s;
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start redis-server: " + e, e);
+        }
+    }
+
+    private static String findOnPath(String name) {
+        String path = System.getenv("PATH");
+        if (path == null) return null;
+        for (String d : path.split(File.pathSeparator)) {
+            File f = new File(d, name);
+            if (f.canExecute()) return f.getPath();
+        }
+        return null;
+    }
+
+    /** A loopback port free now. */
+    public static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private void launch(String exe) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(exe, "--port", Integer.toString(port), "--bind", "127.0.0.1", "--daemonize", "no",
+                "--dir", dir.toString(), "--logfile", dir.resolve("redis.log").toString()));
+        cmd.addAll(extra);
+        process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
+        awaitReady();
+    }
+
+    /** Waits until the server answers PING: bounded polling, since a starting server sends no event we could wait on. */
+    private void awaitReady() throws IOException {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        IOException last = null;
+        while (System.nanoTime() < until) {
+            if (!process.isAlive()) throw new IOException("redis-server exited at start: " + Files.readString(dir.resolve("stdout.log")));
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                OutputStream out = s.getOutputStream();
+                out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                InputStream in = s.getInputStream();
+                byte[] buf = new byte[64];
+                int n = in.read(buf);
+                String reply = n > 0 ? new String(buf, 0, n, StandardCharsets.US_ASCII) : "";
+                if (reply.startsWith("+PONG") || reply.startsWith("-NOAUTH")) return;
+            } catch (IOException e) {
+                last = e;
+            }
+            try {
+                process.waitFor(20, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for redis-server", e);
+            }
+        }
+        throw new IOException("redis-server on port " + port + " did not answer PING within 10 s", last);
+    }
+
+    /** Its loopback port. */
+    public int port() {
+        return port;
+    }
+
+    /** Its process id. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** {@code redis://127.0.0.1:<port>}. */
+    public String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    /** Stops it with SIGTERM (a clean shutdown; AOF is flushed) and waits; {@link #restart()} brings it back on the same port and data. */
+    public void stop() {
+        if (process == null) return;
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Kills it with SIGKILL (no shutdown) and waits. */
+    public void kill() {
+        if (process == null) return;
+        process.destroyForcibly();
+        try {
+            process.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts it again on the same port with the same data directory. */
+    public void restart() {
+        try {
+            launch(findOnPath("redis-server"));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot restart redis-server: " + e, e);
+        }
+    }
+
+    /** Stops it and deletes its data directory. */
+    @Override
+    public void close() {
+        stop();
+        try (var files = Files.walk(dir)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp dir left behind is harmless
+        }
+    }
+}
