@@ -108,24 +108,24 @@ final class ChannelCore {
         ChannelWaiter w;
         lock.lock();
         try {
-            if (handle.closed) throw handleClosed(handle, true);
+            if (handle.closed) throw handleClosed(true);
             SendResult r = offerLocked(e);
             if (r == SendResult.SENT) return;
             if (r == SendResult.CLOSED) throw noReceivers();
-            w = new ChannelWaiter(handle, true, e, null, 0);
+            w = new ChannelWaiter(handle, e, null, 0);
             senders.add(w);
         } finally {
             lock.unlock();
         }
         await(w, senders);
         if (w.outcome == ChannelWaiter.CLOSED) throw noReceivers();
-        if (w.outcome == ChannelWaiter.HANDLE_CLOSED) throw handleClosed(handle, true);
+        if (w.outcome == ChannelWaiter.HANDLE_CLOSED) throw handleClosed(true);
     }
 
     SendResult trySend(SendChannel<?> handle, Object e) {
         lock.lock();
         try {
-            if (handle.closed) throw handleClosed(handle, true);
+            if (handle.closed) throw handleClosed(true);
             return offerLocked(e);
         } finally {
             lock.unlock();
@@ -138,10 +138,10 @@ final class ChannelCore {
         ChannelWaiter w;
         lock.lock();
         try {
-            if (handle.closed) throw handleClosed(handle, false);
+            if (handle.closed) throw handleClosed(false);
             Object e = pollLocked();
             if (e != EMPTY) return e;
-            w = new ChannelWaiter(handle, false, null, null, 0);
+            w = new ChannelWaiter(handle, null, null, 0);
             receivers.add(w);
         } finally {
             lock.unlock();
@@ -150,7 +150,7 @@ final class ChannelCore {
         return switch (w.outcome) {
             case ChannelWaiter.OK -> w.item;
             case ChannelWaiter.CLOSED -> CLOSED;
-            default -> throw handleClosed(handle, false);
+            default -> throw handleClosed(false);
         };
     }
 
@@ -158,7 +158,7 @@ final class ChannelCore {
     Object tryReceive(ReceiveChannel<?> handle) {
         lock.lock();
         try {
-            if (handle.closed) throw handleClosed(handle, false);
+            if (handle.closed) throw handleClosed(false);
             return pollLocked();
         } finally {
             lock.unlock();
@@ -198,7 +198,7 @@ final class ChannelCore {
     void addSender(SendChannel<?> from) {
         lock.lock();
         try {
-            if (from.closed) throw handleClosed(from, true);
+            if (from.closed) throw handleClosed(true);
             openSenders++;
         } finally {
             lock.unlock();
@@ -208,7 +208,7 @@ final class ChannelCore {
     void addReceiver(ReceiveChannel<?> from) {
         lock.lock();
         try {
-            if (from.closed) throw handleClosed(from, false);
+            if (from.closed) throw handleClosed(false);
             openReceivers++;
         } finally {
             lock.unlock();
@@ -283,7 +283,7 @@ final class ChannelCore {
                 + " (iterate the ReceiveChannel, or use tryReceive, to see the end without an exception)");
     }
 
-    ChannelClosedException handleClosed(Object handle, boolean send) {
+    ChannelClosedException handleClosed(boolean send) {
         return new ChannelClosedException(send
                 ? "this SendChannel of '" + name + "' was closed: the element was not sent"
                         + " (clone() a handle before closing it if other code still sends)"

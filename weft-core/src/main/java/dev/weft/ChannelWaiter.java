@@ -28,7 +28,6 @@ final class ChannelWaiter {
     final Thread thread;
     /** The handle (a SendChannel or ReceiveChannel) the operation came through. */
     final Object handle;
-    final boolean isSend;
     /** A sender's element; the element handed to a receiver. Guarded by the channel lock until completion. */
     Object item;
     int outcome;
@@ -44,10 +43,9 @@ final class ChannelWaiter {
     ChannelWaiter next;
     boolean linked;
 
-    ChannelWaiter(Object handle, boolean isSend, Object item, Selection selection, int clause) {
+    ChannelWaiter(Object handle, Object item, Selection selection, int clause) {
         this.thread = Thread.currentThread();
         this.handle = handle;
-        this.isSend = isSend;
         this.item = item;
         this.selection = selection;
         this.clause = clause;

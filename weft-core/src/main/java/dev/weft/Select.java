@@ -124,7 +124,7 @@ public final class Select {
         try {
             for (int i = 0; i < n && ready < 0; i++) {
                 SelectClause<?> c = clauses[i];
-                if (c.isHandleClosed()) throw c.core.handleClosed(c.handle, c.isSend);
+                if (c.isHandleClosed()) throw c.core.handleClosed(c.isSend);
                 if (c.isSend) {
                     SendResult r = c.core.offerLocked(c.item);
                     if (r == SendResult.SENT) ready = i;
@@ -142,7 +142,7 @@ public final class Select {
                 waiters = new ChannelWaiter[n];
                 for (int i = 0; i < n; i++) {
                     SelectClause<?> c = clauses[i];
-                    ChannelWaiter w = new ChannelWaiter(c.handle, c.isSend, c.item, selection, i);
+                    ChannelWaiter w = new ChannelWaiter(c.handle, c.item, selection, i);
                     waiters[i] = w;
                     (c.isSend ? c.core.senders : c.core.receivers).add(w);
                 }

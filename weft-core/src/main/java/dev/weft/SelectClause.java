@@ -36,7 +36,7 @@ public final class SelectClause<R> {
 
     /** Runs the clause's continuation for an operation that completed with {@code outcome}. */
     R finish(int outcome, Object value) {
-        if (outcome == ChannelWaiter.HANDLE_CLOSED) throw core.handleClosed(handle, isSend);
+        if (outcome == ChannelWaiter.HANDLE_CLOSED) throw core.handleClosed(isSend);
         if (isSend) {
             if (outcome == ChannelWaiter.CLOSED) throw core.noReceivers();
             return onSent.get();

@@ -88,7 +88,7 @@ public final class FanOutUnderDeadline {
      */
     static void pipeline(PrintStream out) {
         List<String> cities = List.of("Accra", "Bergen", "Cusco", "Dakar", "Essen", "Fez", "Goa", "Hilo");
-        Channel<String> todo = Channel.bounded(2, "todo");
+        Channel<String> queued = Channel.bounded(2, "queued");
         Channel<String> reports = Channel.bounded(2, "reports");
         CapacityLimiter lookups = new CapacityLimiter(2);
         AtomicInteger busy = new AtomicInteger();
@@ -96,12 +96,12 @@ public final class FanOutUnderDeadline {
 
         List<String> collected = Scope.failAfter(Duration.ofSeconds(10), scope -> {
             scope.fork("producer", () -> {
-                try (SendChannel<String> tx = todo.sender()) {
+                try (SendChannel<String> tx = queued.sender()) {
                     for (String city : cities) tx.send(city); // waits while 2 are queued
                 }
                 return null;
             });
-            try (ReceiveChannel<String> from = todo.receiver(); SendChannel<String> to = reports.sender()) {
+            try (ReceiveChannel<String> from = queued.receiver(); SendChannel<String> to = reports.sender()) {
                 for (int w = 1; w <= 4; w++) {
                     ReceiveChannel<String> in = from.clone();
                     SendChannel<String> report = to.clone();
@@ -129,7 +129,7 @@ public final class FanOutUnderDeadline {
         collected.forEach(r -> out.println("  " + r));
         out.println("reports: " + collected.size() + " of " + cities.size()
                 + "; most lookups at once: " + mostBusy.get() + " (limit " + lookups.totalTokens() + ")");
-        out.println("channels after: " + todo.statistics() + ", " + reports.statistics());
+        out.println("channels after: " + queued.statistics() + ", " + reports.statistics());
     }
 
     /** Runs a lookup; if it is cancelled, notes why (from the task's own point of view) and lets it propagate. */
