@@ -228,14 +228,21 @@ class LoaderContractTest {
     }
 
     @Test
-    void b3_theBatchRunsOnItsOwnVirtualThreadAndMayBlock() {
+    void b3_theBatchRunsOnItsOwnVirtualThreadAndMayBlock() throws Throwable {
         List<Thread> ran = new CopyOnWriteArrayList<>();
+        CountDownLatch inBatch = new CountDownLatch(1);
+        CountDownLatch reply = new CountDownLatch(1);
         Loader<Long, String> blocking = Loader.<Long, String>builder(keys -> {
             ran.add(Thread.currentThread());
-            Thread.sleep(1); // blocking I/O stands here (JDBC, Redis): allowed, not a test ordering step
+            inBatch.countDown();
+            reply.await(); // blocking I/O stands here (JDBC, Redis): the batch blocks until the "server" answers
             return Map.of(keys.get(0), "ok");
         }).name("blocking").maxDelay(NEVER).build();
-        String got = inScope(scope -> blocking.load(1L));
+        FutureTask<String> caller = TestSupport.inThread(() -> inScope(scope -> blocking.load(1L)));
+        TestSupport.await(inBatch);
+        assertThat(caller.isDone()).as("the caller waits while the batch blocks").isFalse();
+        reply.countDown();
+        String got = TestSupport.outcome(caller);
         assertThat(got).isEqualTo("ok");
         assertThat(ran).singleElement().satisfies(t -> {
             assertThat(t.isVirtual()).isTrue();

@@ -28,7 +28,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -76,7 +75,7 @@ class FaultTest {
             try {
                 Scope.run(scope -> {
                     // The process writes this key when its handlers hang; nothing else announces it.
-                    awaitState(() -> r.get(stream + ":hung") != null, 30);
+                    Poll.until(() -> r.get(stream + ":hung") != null, 30);
                     long pendingOfA = r.xpending(stream, io.lettuce.core.Consumer.from("workers", "worker-a"),
                             io.lettuce.core.Range.create("-", "+"), io.lettuce.core.Limit.from(1000)).size();
                     assertThat(pendingOfA).as("worker-a holds unacknowledged deliveries in the middle of a batch").isPositive();
@@ -90,7 +89,7 @@ class FaultTest {
                     assertThat(a.waitFor(10, TimeUnit.SECONDS)).isTrue();
                     // a's entries come to b through XAUTOCLAIM once idle 500 ms (some may have before the kill: a hangs). Everything handled
                     // and nothing pending: Redis state, polled.
-                    awaitState(() -> distinct(r.lrange(stream + ":handled", 0, -1)).size() == n && r.xpending(stream, "workers").getCount() == 0, 30);
+                    Poll.until(() -> distinct(r.lrange(stream + ":handled", 0, -1)).size() == n && r.xpending(stream, "workers").getCount() == 0, 30);
                     b.shutdown(Duration.ofSeconds(5));
                     return null;
                 });
@@ -136,7 +135,7 @@ class FaultTest {
             // The same transport reconnects by itself; the rest arrive once, the acknowledged ones do not come back.
             Set<String> handledAfter = new HashSet<>();
             Scope.run(scope -> {
-                awaitState(() -> {
+                Poll.until(() -> {
                     try {
                         for (var d : t.receive("workers", "c1", 100, Duration.ZERO)) {
                             handledAfter.add(d.message().id());
@@ -180,7 +179,7 @@ class FaultTest {
             redis.restart();
             RedisCommands<String, String> r = admin(redis, toClose);
             // Retry until the reconnect is through; each advance lets every waiting retry run once.
-            awaitState(() -> {
+            Poll.until(() -> {
                 clock.advance(Duration.ofSeconds(1));
                 return r.xlen(stream) == 4;
             }, 30);
@@ -210,7 +209,7 @@ class FaultTest {
                     w.run();
                     return null;
                 });
-                awaitState(() -> !t.deadLetterEntries("workers", 10).isEmpty(), 30);
+                Poll.until(() -> !t.deadLetterEntries("workers", 10).isEmpty(), 30);
                 w.shutdown(Duration.ofSeconds(5));
                 return null;
             });
@@ -225,14 +224,5 @@ class FaultTest {
 
     static Set<String> distinct(List<String> xs) {
         return new HashSet<>(xs);
-    }
-
-    /** Bounded polling of Redis state, for conditions that no event announces. */
-    static void awaitState(BooleanSupplier done, int seconds) throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > until) throw new AssertionError("condition not reached within " + seconds + " s");
-            Thread.sleep(20); // polling interval only; the condition decides
-        }
     }
 }

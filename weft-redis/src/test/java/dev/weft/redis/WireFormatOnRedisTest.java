@@ -116,7 +116,7 @@ class WireFormatOnRedisTest {
             scope.forkBackground(() -> consumer.consume(transport, "workers", "py-compat"));
             assertThat(handled.await(20, TimeUnit.SECONDS)).isTrue();
             // The consumer acknowledges after the handler returned: wait for Redis to say so.
-            awaitState(() -> Admin.pending(r, stream, "workers") == 0);
+            Poll.until(() -> Admin.pending(r, stream, "workers") == 0);
             return null;
         });
         assertThat(got).singleElement().satisfies(e -> {
@@ -141,7 +141,7 @@ class WireFormatOnRedisTest {
             scope.forkBackground(() -> consumer.consume(transport, "workers", "c1"));
             // The consumer rejects what it cannot use; nothing else to wait on but the stream's state.
             // A dead letter is written before its XACK: wait for both.
-            awaitState(() -> transport.deadLetterEntries("workers", 10).size() == 4 && Admin.pending(r, stream, "workers") == 0);
+            Poll.until(() -> transport.deadLetterEntries("workers", 10).size() == 4 && Admin.pending(r, stream, "workers") == 0);
             return null;
         });
         List<String> errors = transport.deadLetterEntries("workers", 10).stream().map(DeadLetterEntry::error).toList();
@@ -158,14 +158,5 @@ class WireFormatOnRedisTest {
 
     private static String envelope(String name, String id, String payload) {
         return "{\"name\":\"" + name + "\",\"id\":\"" + id + "\",\"time\":\"2026-11-22T10:15:30Z\",\"trace\":{},\"payload\":" + payload + "}";
-    }
-
-    /** Bounded polling of Redis state, for conditions no event announces. */
-    static void awaitState(java.util.function.BooleanSupplier done) throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > until) throw new AssertionError("condition not reached within 20 s");
-            Thread.sleep(10); // polling interval, not ordering: the condition is re-checked
-        }
     }
 }

@@ -60,7 +60,7 @@ class WorkerTest {
 
     /** Waits until the fake clock has a timer due {@code d} from now: bounded polling, as timers announce nothing. */
     void awaitDelay(Duration d) throws InterruptedException {
-        awaitCondition(() -> clock.pendingDelays().contains(d));
+        Poll.until(() -> clock.pendingDelays().contains(d));
     }
 
     interface Body {
@@ -142,7 +142,7 @@ class WorkerTest {
             awaitDelay(Duration.ofHours(1));
             clock.advance(Duration.ofSeconds(1));
             assertThat(cancelled.await(20, TimeUnit.SECONDS)).isTrue();
-            awaitCondition(() -> t.deadLetters("g").size() == 1);
+            Poll.until(() -> t.deadLetters("g").size() == 1);
         });
         assertThat(tries.get()).isEqualTo(2);
         WorkerStatistics s = w.statistics();
@@ -183,7 +183,7 @@ class WorkerTest {
                 .build();
         t.publish(new TransportMessage(UUID.randomUUID().toString(), "sighting.reported", "garbage".getBytes()));
         t.publish(event(new SightingReported("owl", -1)));
-        withWorker(w, Duration.ofSeconds(5), () -> awaitCondition(() -> t.deadLetters("g").size() == 2));
+        withWorker(w, Duration.ofSeconds(5), () -> Poll.until(() -> t.deadLetters("g").size() == 2));
         assertThat(handled.get()).isZero();
         assertThat(w.statistics().deadLettered()).isEqualTo(2);
     }
@@ -254,14 +254,5 @@ class WorkerTest {
         t.close();
         w.run(); // a closed transport ends the worker
         assertThatThrownBy(w::run).hasMessageContaining("has run already");
-    }
-
-    /** Bounded polling for a transport's state, which announces nothing. */
-    static void awaitCondition(java.util.function.BooleanSupplier done) throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > until) throw new AssertionError("condition not reached within 20 s");
-            Thread.sleep(5); // polling interval only; the condition decides
-        }
     }
 }
