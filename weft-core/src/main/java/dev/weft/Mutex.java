@@ -163,8 +163,11 @@ public final class Mutex {
 
     /** Hands the mutex to the first waiter or frees it; under the lock. Returns the waiter to unpark. */
     ParkingLot.Waiter handOff() {
-        ParkingLot.Waiter next = lot.grantFirst();
+        ParkingLot.Waiter next = lot.pollFirst();
         owner = next == null ? null : next.thread;
+        // The owner first: the waiter may return the instant it sees the grant, and then
+        // isHeldByCurrentThread() (a read without the lock) must already say so.
+        if (next != null) ParkingLot.grant(next);
         return next;
     }
 
@@ -175,7 +178,7 @@ public final class Mutex {
     void reacquireFor(ParkingLot.Waiter w) {
         if (owner == null) {
             owner = w.thread;
-            w.state = ParkingLot.GRANTED;
+            ParkingLot.grant(w);
         } else {
             w.state = ParkingLot.SIGNALLED;
             lot.append(w);

@@ -129,12 +129,23 @@ final class ParkingLot {
 
     /**
      * Unlinks the first waiter and marks it granted, or returns null; under the lock. The caller
-     * records what it was granted (owner, borrower) before it unlocks, and {@link #unpark}s it after.
+     * {@link #unpark}s it after unlocking. Use it only when what the waiter was granted is
+     * recorded in state read under the lock; otherwise see {@link #grant}.
      */
     Waiter grantFirst() {
         Waiter w = pollFirst();
-        if (w != null) w.state = GRANTED;
+        if (w != null) grant(w);
         return w;
+    }
+
+    /**
+     * Marks an unlinked waiter granted; under the lock. The waiter may see this before anyone
+     * unparks it (a timed park that ends at that moment, or its re-check before parking) and
+     * return at once, so whatever it was granted that is read without the lock (a mutex's
+     * owner) must be written before this call.
+     */
+    static void grant(Waiter w) {
+        w.state = GRANTED;
     }
 
     /** Wakes a granted waiter; call it after unlocking, so the waiter does not wake into a held lock. */
