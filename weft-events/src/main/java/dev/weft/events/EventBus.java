@@ -68,7 +68,9 @@ import java.util.function.Supplier;
  *   event is handled, parked as a dead letter, or refused at the emit call.</li>
  *   <li><b>Transports (E8).</b> After their scope succeeded, events also go to the bus's
  *   {@link Transport}s, encoded by its {@link EventCodec}, through an outbox per transport with
- *   the same retries and dead letters; {@link #consume} dispatches events received from one.</li>
+ *   the same retries and dead letters; what queued up for a transport goes out in one
+ *   {@link Transport#publishAll} call (pipelined, up to {@link Builder#outboxBatchSize}), retried as
+ *   a unit while the broker does not confirm; {@link #consume} dispatches events received from one.</li>
  *   <li>Thread-safe: emit, subscribe and switch from any thread.</li>
  * </ul>
  */
@@ -142,11 +144,14 @@ public final class EventBus implements AutoCloseable {
         long r = new SecureRandom().nextLong();
         this.idPrefix = (r & ~0xF000L) | 0x4000L;
         for (Builder.TransportSpec t : b.transports) {
-            register(new HandlerSlot(this, "transport:" + t.transport.name(), HandlerMode.ASYNC, t.retry, null, t.pattern,
-                    true, f -> {
-                        Envelope<?> e = f.envelope();
-                        t.transport.publish(new TransportMessage(e.id().toString(), e.name(), codec.encode(e)));
-                    }));
+            register(new HandlerSlot(this, "transport:" + t.transport.name(), t.retry, t.pattern, b.outboxBatch, batch -> {
+                List<TransportMessage> messages = new ArrayList<>(batch.size());
+                for (InFlight f : batch) {
+                    Envelope<?> e = f.envelope();
+                    messages.add(new TransportMessage(e.id().toString(), e.name(), codec.encode(e)));
+                }
+                t.transport.publishAll(messages);
+            }));
         }
     }
 
@@ -628,6 +633,7 @@ public final class EventBus implements AutoCloseable {
     public static final class Builder {
         private final Map<Class<?>, EventType<?>> types = new LinkedHashMap<>();
         private int capacity = 10_000;
+        private int outboxBatch = 128;
         private FullPolicy whenFull = FullPolicy.BLOCK;
         private DispatchPolicy policy = DispatchPolicy.ON_SUCCESS;
         private HandlerMode mode = HandlerMode.ASYNC;
@@ -660,6 +666,17 @@ public final class EventBus implements AutoCloseable {
             if (types.putIfAbsent(type.type(), type) != null) {
                 throw new IllegalArgumentException(type.type().getName() + " is declared twice");
             }
+            return this;
+        }
+
+        /**
+         * At most how many events a transport's outbox publishes in one
+         * {@link Transport#publishAll} call (pipelined); default 128. Events are not held back to
+         * fill a batch: the outbox sends what has queued up while the previous call was under way.
+         */
+        public Builder outboxBatchSize(int events) {
+            if (events < 1) throw new IllegalArgumentException("outboxBatchSize is " + events + ": it must be at least 1 (1 publishes one event per call)");
+            this.outboxBatch = events;
             return this;
         }
 

@@ -4,6 +4,9 @@ import dev.weft.WeftClock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.regex.Pattern;
 
@@ -21,6 +24,10 @@ import java.util.regex.Pattern;
 // `retrying`; a clock action starts a virtual thread that retries and drains on. No thread is
 // held while waiting. The counters are written only by the owner (setRelease after a plain
 // read: single writer) and read racily by statistics().
+// A transport's outbox is the same actor with a batch invoker: the owner takes up to maxBatch
+// queued events at once and hands them to Transport.publishAll (pipelined), retrying the batch as
+// a unit. If a batch fails with anything but a TransportException (the transport refused some
+// message in it), its events go to `singly` and are tried one at a time, each with its own tries.
 final class HandlerSlot {
     private static final VarHandle STATE;
     private static final VarHandle COUNTERS;
@@ -44,6 +51,11 @@ final class HandlerSlot {
         void invoke(InFlight f) throws Exception;
     }
 
+    /** Publishes several events at once (a transport's outbox); all or, by throwing, none confirmed. */
+    interface BatchInvoker {
+        void invoke(List<InFlight> batch) throws Exception;
+    }
+
     final String name;
     final HandlerMode mode;
     final RetryPolicy retry;
@@ -52,6 +64,9 @@ final class HandlerSlot {
     final String patternText;
     final boolean transport; // a transport's outbox: never fed remote events
     final Invoker invoker;
+    /** Non-null for a transport's outbox: events are published in batches of up to maxBatch. */
+    private final BatchInvoker batchInvoker;
+    private final int maxBatch;
     final EventBus bus;
     volatile boolean enabled = true;
     volatile boolean closed;
@@ -59,7 +74,10 @@ final class HandlerSlot {
     private final ConcurrentLinkedQueue<InFlight> queue = new ConcurrentLinkedQueue<>();
     @SuppressWarnings("unused") private volatile int state; // through STATE
     private InFlight retrying; // owner only
-    private int attempts;      // owner only: tries of the event at the head
+    private List<InFlight> retryingBatch; // owner only (batch slots): the batch waiting for its retry
+    private ArrayDeque<InFlight> singly;  // owner only (batch slots): events of a refused batch, tried one at a time
+    private volatile int taken;           // batch slots: events taken from the queue and not done yet (owner writes)
+    private int attempts;      // owner only: tries of the event (or batch) at the head
     private final long[] counters = new long[6];
     private final java.util.concurrent.atomic.LongAdder skipped = new java.util.concurrent.atomic.LongAdder();
 
@@ -74,6 +92,23 @@ final class HandlerSlot {
         this.pattern = pattern == null ? null : compile(pattern);
         this.transport = transport;
         this.invoker = invoker;
+        this.batchInvoker = null;
+        this.maxBatch = 1;
+    }
+
+    /** A transport's outbox: asynchronous unless the bus is synchronous; publishes up to {@code maxBatch} events per call. */
+    HandlerSlot(EventBus bus, String name, RetryPolicy retry, String pattern, int maxBatch, BatchInvoker batchInvoker) {
+        this.bus = bus;
+        this.name = name;
+        this.mode = bus.synchronous ? HandlerMode.SYNC : HandlerMode.ASYNC;
+        this.retry = retry;
+        this.type = null;
+        this.patternText = pattern;
+        this.pattern = compile(pattern);
+        this.transport = true;
+        this.invoker = f -> batchInvoker.invoke(List.of(f));
+        this.batchInvoker = batchInvoker;
+        this.maxBatch = maxBatch;
     }
 
     static Pattern compile(String glob) {
@@ -103,7 +138,8 @@ final class HandlerSlot {
             skipped.increment();
             return true;
         }
-        if (mode == HandlerMode.SYNC && queue.isEmpty() && STATE.compareAndSet(this, IDLE, RUNNING)) {
+        if (mode == HandlerMode.SYNC && batchInvoker == null && queue.isEmpty() && STATE.compareAndSet(this, IDLE, RUNNING)) {
+            count(DELIVERED);
             if (!runOne(f)) { // parked for a retry; the slot stays ours until it resumes
                 f.envelope(); // made here, on the emitting thread, before another thread retries it
                 f.ensurePermit(bus.capacity);
@@ -129,15 +165,28 @@ final class HandlerSlot {
     /** Runs queued events until the queue is empty or a retry must wait. Called by the owner only. */
     private void drain() {
         while (true) {
-            InFlight f;
-            while ((f = retrying != null ? takeRetrying() : queue.poll()) != null) {
-                if (!runOne(f)) return;
-                f.deliveriesDone(1);
+            if (batchInvoker != null) {
+                List<InFlight> batch;
+                while ((batch = nextBatch()) != null) {
+                    if (!runBatch(batch)) return;
+                }
+            } else {
+                InFlight f;
+                while ((f = retrying != null ? takeRetrying() : pollCounted()) != null) {
+                    if (!runOne(f)) return;
+                    f.deliveriesDone(1);
+                }
             }
             STATE.setRelease(this, IDLE);
             bus.slotIdle();
             if (queue.isEmpty() || !STATE.compareAndSet(this, IDLE, RUNNING)) return;
         }
+    }
+
+    private InFlight pollCounted() {
+        InFlight f = queue.poll();
+        if (f != null) count(DELIVERED);
+        return f;
     }
 
     private InFlight takeRetrying() {
@@ -146,12 +195,71 @@ final class HandlerSlot {
         return f;
     }
 
+    /** The batch to try next: the one whose retry is due, else one event of a refused batch, else up to maxBatch queued events; null if none. */
+    private List<InFlight> nextBatch() {
+        if (retryingBatch != null) {
+            List<InFlight> b = retryingBatch;
+            retryingBatch = null;
+            return b;
+        }
+        if (singly != null && !singly.isEmpty()) return List.of(singly.poll());
+        InFlight f = pollCounted();
+        if (f == null) return null;
+        List<InFlight> b = new ArrayList<>(Math.min(maxBatch, 64));
+        do {
+            b.add(f);
+        } while (b.size() < maxBatch && (f = pollCounted()) != null);
+        taken = taken + b.size(); // single writer
+        return b;
+    }
+
+    /**
+     * Tries a batch: true when it is done with (published, dead-lettered after the last try, or
+     * split up to be tried one event at a time), false when a retry waits on the clock.
+     */
+    private boolean runBatch(List<InFlight> batch) {
+        int n = batch.size();
+        while (true) {
+            attempts++;
+            try {
+                batchInvoker.invoke(batch);
+                count(SUCCEEDED, n);
+                attempts = 0;
+                taken = taken - n;
+                for (InFlight f : batch) f.deliveriesDone(1);
+                return true;
+            } catch (Throwable t) {
+                count(FAILED_TRIES, n);
+                if (n > 1 && !(t instanceof TransportException)) {
+                    if (singly == null) singly = new ArrayDeque<>();
+                    for (int i = n - 1; i >= 0; i--) singly.addFirst(batch.get(i));
+                    attempts = 0;
+                    return true;
+                }
+                if (attempts >= retry.maxAttempts()) {
+                    for (InFlight f : batch) bus.deadLetter(this, f.envelope(), t, attempts);
+                    count(DEAD_LETTERED, n);
+                    attempts = 0;
+                    taken = taken - n;
+                    for (InFlight f : batch) f.deliveriesDone(1);
+                    return true;
+                }
+                count(RETRIES, n);
+                Duration wait = retry.backoffAfter(attempts);
+                if (wait.isZero()) continue;
+                retryingBatch = batch;
+                WeftClock clock = bus.clock;
+                clock.schedule(clock.after(wait), bus.synchronous ? this::drain : this::start);
+                return false;
+            }
+        }
+    }
+
     /**
      * Tries {@code f}: true when it is done with (handled, or dead-lettered after the last try),
      * false when a retry waits on the clock (then {@code f} is kept in {@code retrying}).
      */
     private boolean runOne(InFlight f) {
-        count(DELIVERED);
         while (true) {
             attempts++;
             try {
@@ -179,7 +287,11 @@ final class HandlerSlot {
     }
 
     private void count(int which) {
-        COUNTERS.setRelease(counters, which, (long) COUNTERS.getOpaque(counters, which) + 1);
+        count(which, 1);
+    }
+
+    private void count(int which, int n) {
+        COUNTERS.setRelease(counters, which, (long) COUNTERS.getOpaque(counters, which) + n);
     }
 
     long counter(int which) {
@@ -188,7 +300,7 @@ final class HandlerSlot {
     }
 
     int queued() {
-        return queue.size() + (retrying != null ? 1 : 0);
+        return queue.size() + (retrying != null ? 1 : 0) + taken;
     }
 
     boolean isIdle() {

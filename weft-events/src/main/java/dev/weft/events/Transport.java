@@ -38,6 +38,24 @@ public interface Transport extends AutoCloseable {
     void publish(TransportMessage message);
 
     /**
+     * Stores every message, in order, and returns once the broker confirmed all of them. The
+     * bus's outbox sends what has queued up for a transport through this call, so a transport
+     * that can pipeline (send every message before awaiting the first confirmation) should
+     * override it; the default publishes one at a time.
+     *
+     * <p>If it throws, any of the messages may have been stored, and the bus publishes all of them
+     * again. A {@link TransportException} says the broker did not confirm (unreachable, refused,
+     * closed): the bus retries the whole list. Anything else (a message the transport will never
+     * take, say one over its size limit) makes the bus publish the messages one at a time, so one
+     * bad message cannot hold back the others.
+     *
+     * @throws TransportException if not every message was confirmed
+     */
+    default void publishAll(List<TransportMessage> messages) {
+        for (TransportMessage m : messages) publish(m);
+    }
+
+    /**
      * Hands out up to {@code max} messages to {@code consumer} of {@code group}: first messages
      * due for redelivery, then new ones. Waits up to {@code wait} when there are none.
      *

@@ -1,0 +1,181 @@
+package dev.weft.events.jackson;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.weft.FakeClock;
+import dev.weft.events.BusStatistics;
+import dev.weft.events.DeadLetter;
+import dev.weft.events.Delivery;
+import dev.weft.events.EventBus;
+import dev.weft.events.EventName;
+import dev.weft.events.InMemoryTransport;
+import dev.weft.events.RetryPolicy;
+import dev.weft.events.Transport;
+import dev.weft.events.TransportException;
+import dev.weft.events.TransportMessage;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * R4 / E8: a transport's outbox sends what queued up in one {@link Transport#publishAll} call
+ * (pipelined), retries a batch the broker did not confirm as a unit, and tries the events of a
+ * batch the transport refused one at a time, so one bad event cannot hold back the others.
+ */
+class OutboxBatchingTest {
+
+    @EventName("ping")
+    public record Ping(int n) {}
+
+    private final JacksonEventCodec codec = new JacksonEventCodec();
+
+    /** Records each publishAll call; the first call can be held on a latch so that events queue up behind it. */
+    static final class RecordingTransport implements Transport {
+        final InMemoryTransport inner = InMemoryTransport.create();
+        final List<List<String>> calls = new CopyOnWriteArrayList<>();
+        final CountDownLatch firstCallStarted = new CountDownLatch(1);
+        final CountDownLatch releaseFirstCall;
+        final AtomicInteger failuresLeft;
+
+        RecordingTransport(boolean holdFirstCall, int failures) {
+            this.releaseFirstCall = new CountDownLatch(holdFirstCall ? 1 : 0);
+            this.failuresLeft = new AtomicInteger(failures);
+        }
+
+        @Override public String name() { return "recording"; }
+
+        @Override public void publish(TransportMessage message) {
+            publishAll(List.of(message));
+        }
+
+        @Override public void publishAll(List<TransportMessage> messages) {
+            calls.add(messages.stream().map(m -> body(m)).toList());
+            firstCallStarted.countDown();
+            try {
+                if (!releaseFirstCall.await(20, TimeUnit.SECONDS)) throw new AssertionError("the test never released the first call");
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+            for (TransportMessage m : messages) {
+                if (body(m).contains("\"n\":1013")) throw new IllegalArgumentException("1013 is over this transport's size limit");
+            }
+            if (failuresLeft.getAndDecrement() > 0) throw new TransportException("broker unavailable");
+            inner.publishAll(messages);
+        }
+
+        @Override public List<Delivery> receive(String group, String consumer, int max, Duration wait) {
+            return inner.receive(group, consumer, max, wait);
+        }
+
+        @Override public List<TransportMessage> deadLetters(String group) { return List.of(); }
+
+        @Override public void close() { inner.close(); }
+
+        /** The payload numbers the transport stored, in order. */
+        List<Integer> stored() {
+            return inner.receive("check", "c", 10_000, Duration.ZERO).stream().map(d -> number(body(d.message()))).toList();
+        }
+
+        private static String body(TransportMessage m) {
+            return new String(m.body(), StandardCharsets.UTF_8);
+        }
+
+        private static int number(String json) {
+            int at = json.indexOf("\"n\":") + 4;
+            int end = at;
+            while (end < json.length() && Character.isDigit(json.charAt(end))) end++;
+            return Integer.parseInt(json.substring(at, end));
+        }
+    }
+
+    private static BusStatistics.Handler outbox(EventBus bus) {
+        return bus.statistics().handlers().stream().filter(h -> h.name().equals("transport:recording")).findFirst().orElseThrow();
+    }
+
+    @Test
+    void r4_eventsThatQueueWhileAPublishIsUnderWayGoOutInOnePipelinedCall() throws Exception {
+        RecordingTransport t = new RecordingTransport(true, 0);
+        EventBus bus = EventBus.builder().declare(Ping.class).codec(codec).transport(t).build();
+        bus.emit(new Ping(0));
+        assertThat(t.firstCallStarted.await(20, TimeUnit.SECONDS)).isTrue();
+        for (int i = 1; i <= 50; i++) bus.emit(new Ping(i)); // queue up behind the held call
+        t.releaseFirstCall.countDown();
+        assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue();
+
+        assertThat(t.calls).extracting(List::size).containsExactly(1, 50);
+        assertThat(t.stored()).containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(0, 50).boxed().toList());
+        BusStatistics.Handler h = outbox(bus);
+        assertThat(h.delivered()).isEqualTo(51);
+        assertThat(h.succeeded()).isEqualTo(51);
+        assertThat(h.queued()).isZero();
+    }
+
+    @Test
+    void r4_aBatchIsNeverLargerThanTheConfiguredSize() throws Exception {
+        RecordingTransport t = new RecordingTransport(true, 0);
+        EventBus bus = EventBus.builder().declare(Ping.class).codec(codec).transport(t).outboxBatchSize(20).build();
+        bus.emit(new Ping(0));
+        assertThat(t.firstCallStarted.await(20, TimeUnit.SECONDS)).isTrue();
+        for (int i = 1; i <= 50; i++) bus.emit(new Ping(i));
+        assertThat(outbox(bus).queued()).as("queued behind the call under way, counted in statistics").isEqualTo(51);
+        t.releaseFirstCall.countDown();
+        assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue();
+
+        assertThat(t.calls).extracting(List::size).containsExactly(1, 20, 20, 10);
+        assertThat(t.stored()).hasSize(51);
+    }
+
+    @Test
+    void r4_aBatchTheBrokerDidNotConfirmIsRetriedAsAUnitWithBackoff_inOrder_andDeliveredIsCountedOnce() throws Exception {
+        FakeClock clock = new FakeClock();
+        RecordingTransport t = new RecordingTransport(true, 1);
+        EventBus bus = EventBus.builder().declare(Ping.class).codec(codec).clock(clock)
+                .transport(t, "*", RetryPolicy.exponential(3, Duration.ofSeconds(1), Duration.ofSeconds(1))).build();
+        bus.emit(new Ping(0));
+        assertThat(t.firstCallStarted.await(20, TimeUnit.SECONDS)).isTrue();
+        for (int i = 1; i <= 5; i++) bus.emit(new Ping(i));
+        t.releaseFirstCall.countDown(); // the first call (Ping 0) fails: broker unavailable
+        clock.awaitTimers(1);
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue();
+
+        assertThat(t.calls).extracting(List::size).containsExactly(1, 1, 5); // Ping 0 again, alone, then the rest
+        assertThat(t.stored()).containsExactly(0, 1, 2, 3, 4, 5);
+        BusStatistics.Handler h = outbox(bus);
+        assertThat(h.delivered()).isEqualTo(6);
+        assertThat(h.succeeded()).isEqualTo(6);
+        assertThat(h.failedAttempts()).isEqualTo(1);
+        assertThat(bus.deadLetters()).isEmpty();
+    }
+
+    @Test
+    void r4_anEventTheTransportRefusesDoesNotHoldBackTheOthersInItsBatch_itIsDeadLetteredAlone() throws Exception {
+        FakeClock clock = new FakeClock();
+        RecordingTransport t = new RecordingTransport(true, 0);
+        EventBus bus = EventBus.builder().declare(Ping.class).codec(codec).clock(clock)
+                .transport(t, "*", RetryPolicy.exponential(2, Duration.ofSeconds(1), Duration.ofSeconds(1))).build();
+        bus.emit(new Ping(0));
+        assertThat(t.firstCallStarted.await(20, TimeUnit.SECONDS)).isTrue();
+        bus.emit(new Ping(1012));
+        bus.emit(new Ping(1013)); // refused by the transport
+        bus.emit(new Ping(1014));
+        t.releaseFirstCall.countDown();
+        clock.awaitTimers(1); // Ping 1013 alone waits for its second try
+        clock.advance(Duration.ofSeconds(1));
+        assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue();
+
+        assertThat(t.stored()).containsExactly(0, 1012, 1014);
+        assertThat(bus.deadLetters()).singleElement().satisfies((DeadLetter d) -> {
+            assertThat(d.event().payload()).isEqualTo(new Ping(1013));
+            assertThat(d.error()).hasMessageContaining("over this transport's size limit");
+            assertThat(d.attempts()).isEqualTo(2);
+        });
+        assertThat(t.calls).extracting(List::size).containsExactly(1, 3, 1, 1, 1, 1); // the batch, then one by one, 1013 twice
+        assertThat(outbox(bus).deadLettered()).isEqualTo(1);
+    }
+}
