@@ -28,5 +28,14 @@ JAVA_HOME=$(./dev mvn -v 2>&1 >/dev/null | sed -n 's/^dev: using JDK at \([^ ]*\
 OUT=$("$JAVA_HOME/bin/java" -cp weft-bench/target/benchmarks.jar dev.weft.bench.RedisStreamsBench "redis://127.0.0.1:$PORT" "$N" "$BODY" "$RATE" "$SECS" 2>/dev/null)
 echo "$OUT"
 WEFT=$(echo "$OUT" | awk '/^weft_publishAll_pipelined/ {print $2}')
-CONS=$(echo "$OUT" | awk '/^weft_receive_ack/ {print $2}')
-awk -v w="$WEFT" -v r="$RB" -v c="$CONS" 'BEGIN { printf "weft_vs_redis_benchmark %.2f ratio (target >= 0.70)\nconsume_ack_vs_redis_benchmark %.2f ratio (target >= 0.50)\n", w/r, c/r }'
+LET=$(echo "$OUT" | awk '/^lettuce_xadd_pipelined/ {print $2}')
+BUS=$(echo "$OUT" | awk '/^weft_bus_emit_to_stream/ {print $2}')
+SEQ=$(echo "$OUT" | awk '/^weft_receive_ack_sequential/ {print $2}')
+WRK=$(echo "$OUT" | awk '/^weft_worker_consume_ack/ {print $2}')
+awk -v w="$WEFT" -v l="$LET" -v b="$BUS" -v r="$RB" -v s="$SEQ" -v k="$WRK" 'BEGIN {
+  printf "weft_publishAll_vs_lettuce %.2f ratio (target >= 0.90)\n", w/l
+  printf "weft_bus_emit_vs_lettuce %.2f ratio (target >= 0.90)\n", b/l
+  printf "weft_publishAll_vs_redis_benchmark %.2f ratio (target >= 0.70)\n", w/r
+  printf "weft_bus_emit_vs_redis_benchmark %.2f ratio (target >= 0.70)\n", b/r
+  printf "worker_consume_ack_vs_redis_benchmark %.2f ratio (target >= 0.50)\n", k/r
+  printf "sequential_receive_ack_vs_redis_benchmark %.2f ratio (one round trip per ack, for comparison)\n", s/r }'

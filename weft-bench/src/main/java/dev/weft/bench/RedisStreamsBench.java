@@ -1,6 +1,11 @@
 package dev.weft.bench;
 
 import dev.weft.events.Delivery;
+import dev.weft.events.Envelope;
+import dev.weft.events.EventBus;
+import dev.weft.events.EventName;
+import dev.weft.events.jackson.JacksonEventCodec;
+import dev.weft.redis.Worker;
 import dev.weft.events.TransportMessage;
 import dev.weft.redis.RedisStreamsTransport;
 import io.lettuce.core.RedisClient;
@@ -25,6 +30,12 @@ import java.util.concurrent.TimeUnit;
  * on one connection with entries of the same size as {@code redis-benchmark}'s (run by
  * {@code weft-bench/redis-bench.sh}, which starts its own redis-server and calls this); then
  * consume-and-acknowledge throughput, then end-to-end latency at a fixed rate.
+ *
+ * <p>Publish is measured twice: the transport's {@code publishAll} in batches of 100 (Weft's own
+ * cost over Lettuce), and the whole user path, {@code EventBus.emit} of JSON events whose outbox
+ * sends what queued up in one pipelined call (up to 100, the same depth). Consume-and-acknowledge
+ * is measured twice too: one consumer acknowledging each delivery in turn (one round trip per ack),
+ * and a {@link Worker} (no-op handler, 64 at a time), whose acknowledgements share {@code XACK}s.
  *
  * <p>Arguments: redis URI, entries per measurement, body bytes, fixed rate (events/s), seconds at that rate.
  * Prints one line per figure: {@code name value unit}. Not a JMH benchmark: each phase is a
@@ -57,8 +68,13 @@ public final class RedisStreamsBench {
             System.out.printf("weft_publishAll_pipelined %.0f ops/s%n", weftRate);
             System.out.printf("weft_vs_lettuce %.2f ratio%n", weftRate / rawRate);
 
+            double busRate = busEmit(uri, bodyBytes, n);
+            System.out.printf("weft_bus_emit_to_stream %.0f ops/s%n", busRate);
+
             double consumeRate = consumeAndAck(weft, n);
-            System.out.printf("weft_receive_ack %.0f ops/s%n", consumeRate);
+            System.out.printf("weft_receive_ack_sequential %.0f ops/s%n", consumeRate);
+            double workerRate = workerConsume(uri, n);
+            System.out.printf("weft_worker_consume_ack %.0f ops/s%n", workerRate);
 
             long[] lat = latency(uri, rate, seconds);
             System.out.printf("latency_p50 %.3f ms%n", lat[lat.length / 2] / 1e6);
@@ -98,7 +114,55 @@ public final class RedisStreamsBench {
         return n / ((System.nanoTime() - t0) / 1e9);
     }
 
-    /** Receives batches of 100 and acknowledges each delivery, as a worker does. */
+    /** A JSON event for the bus path; its text is sized so the encoded entry body is about {@code bodyBytes}. */
+    @EventName("bench.event")
+    public record BenchEvent(String text) {}
+
+    /**
+     * Emits {@code n} events outside any scope (so each is dispatched at once) on a bus whose only
+     * route is the stream; returns the rate once the outbox has published them all.
+     */
+    static double busEmit(String uri, int bodyBytes, int n) throws Exception {
+        JacksonEventCodec codec = new JacksonEventCodec();
+        int overhead = codec.encode(new Envelope<>(UUID.randomUUID(), "bench.event", java.time.Instant.now(), Map.of(), new BenchEvent(""))).length;
+        String text = "x".repeat(Math.max(1, bodyBytes - overhead));
+        try (RedisStreamsTransport t = RedisStreamsTransport.builder(uri).stream("bench:bus").maxLength(10_000_000).build()) {
+            EventBus bus = EventBus.builder().declare(BenchEvent.class).codec(codec).transport(t).outboxBatchSize(DEPTH)
+                    .capacity(Math.max(10_000, DEPTH * 4)).build();
+            for (int i = 0; i < 20_000; i++) bus.emit(new BenchEvent(text)); // warm-up
+            if (!bus.awaitIdle(Duration.ofSeconds(60))) throw new IllegalStateException("warm-up did not finish: " + bus.statistics());
+            long t0 = System.nanoTime();
+            for (int i = 0; i < n; i++) bus.emit(new BenchEvent(text));
+            if (!bus.awaitIdle(Duration.ofSeconds(120))) throw new IllegalStateException("publish did not finish: " + bus.statistics());
+            double rate = n / ((System.nanoTime() - t0) / 1e9);
+            bus.close();
+            return rate;
+        }
+    }
+
+    /** A Worker (no-op handler, 64 in flight, batches of 100) consumes the {@code 20,000 + n} events busEmit put on the stream. */
+    static double workerConsume(String uri, int n) throws Exception {
+        int total = 20_000 + n;
+        java.util.concurrent.atomic.LongAdder handled = new java.util.concurrent.atomic.LongAdder();
+        java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(1);
+        try (RedisStreamsTransport t = RedisStreamsTransport.builder(uri).stream("bench:bus").maxLength(10_000_000).build()) {
+            Worker worker = Worker.builder(t, new JacksonEventCodec()).group("bench").consumer("w1")
+                    .concurrency(64).batchSize(DEPTH).pollWait(Duration.ofMillis(100))
+                    .on(BenchEvent.class, e -> {
+                        handled.increment();
+                        if (handled.sum() == total) all.countDown();
+                    }).build();
+            long t0 = System.nanoTime();
+            Thread runner = Thread.ofVirtual().start(worker::run);
+            if (!all.await(300, TimeUnit.SECONDS)) throw new IllegalStateException("worker did not finish: " + worker.statistics());
+            double rate = total / ((System.nanoTime() - t0) / 1e9);
+            worker.shutdown(Duration.ofSeconds(10));
+            runner.join();
+            return rate;
+        }
+    }
+
+    /** Receives batches of 100 and acknowledges each delivery in turn: one round trip per acknowledgement. */
     static double consumeAndAck(RedisStreamsTransport t, int n) {
         // The warm-up and the measured publish put 20,000 + n entries in the stream.
         int seen = 0;

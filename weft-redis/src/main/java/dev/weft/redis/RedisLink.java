@@ -189,6 +189,7 @@ final class RedisLink implements AutoCloseable {
             throw new TransportException("interrupted while waiting for Redis at " + where + " to " + what, e);
         } catch (ExecutionException e) {
             if (closedNow()) throw new TransportClosedException(transport);
+            if (e.getCause() instanceof TransportException te) throw new TransportException(te.getMessage(), te);
             throw e.getCause() instanceof RedisException re ? translate(what, re) : new TransportException("Redis at " + where + " failed to " + what + ": " + e.getCause(), e.getCause());
         } catch (TimeoutException e) {
             throw new TransportException("Redis at " + where + " did not answer within " + max.toMillis() + " ms to " + what, e);

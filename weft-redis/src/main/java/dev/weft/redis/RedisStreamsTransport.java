@@ -58,7 +58,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   {@code redeliverAfter} on any consumer ({@code XAUTOCLAIM}, which also takes over entries of
  *   consumers that died) and rejected entries, then new entries ({@code XREADGROUP >}, blocking
  *   up to {@code wait}: a cancellation point).</li>
- *   <li>An entry is acknowledged ({@code XACK}) only by {@link Delivery#ack()}. A delivery that
+ *   <li>An entry is acknowledged ({@code XACK}) only by {@link Delivery#ack()}, which returns once
+ *   Redis confirmed it; acknowledgements made at the same time (a {@link Worker} settling many
+ *   deliveries) share one {@code XACK}. A delivery that
  *   reached {@code maxDeliveries} and is rejected or times out goes to the dead-letter stream
  *   {@code <stream>:dead} with the group, consumer, delivery count and error, then is
  *   acknowledged. An entry that is not a Weft event (docs/WIRE.md) or is over
@@ -84,6 +86,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 // - Blocking reads run on a connection borrowed from RedisLink's pool; a read that is cancelled
 //   closes its connection, since Redis may still answer it. Entries it delivered then stay
 //   pending for this consumer and come back through the own-pending pass or XAUTOCLAIM: at least once.
+// - Acks of a group go through StreamAcks, a group commit: one XACK in flight per group, acks that
+//   arrive meanwhile share the next one. publishAll pipelines XADDs on the shared connection.
 public final class RedisStreamsTransport implements Transport {
     private static final int OWN_PENDING_LIMIT = 10_000;
 
@@ -100,6 +104,8 @@ public final class RedisStreamsTransport implements Transport {
     private final Set<String> groups = ConcurrentHashMap.newKeySet();
     /** Per group and consumer: ids of its own pending entries found on its first receive, not yet handed out again. */
     private final Map<String, ConcurrentLinkedQueue<PendingMessage>> ownPending = new ConcurrentHashMap<>();
+    /** Per group: acknowledgements, sent as a group commit (one XACK for all that arrive while one is under way). */
+    private final Map<String, StreamAcks> acks = new ConcurrentHashMap<>();
     /** Per group: where the XAUTOCLAIM scan goes on. */
     private final Map<String, String> claimCursor = new ConcurrentHashMap<>();
     private volatile boolean closed;
@@ -164,6 +170,7 @@ public final class RedisStreamsTransport implements Transport {
      * @throws IllegalArgumentException if a body is over {@code maxPayloadBytes} (nothing is sent then)
      * @throws TransportException       if any was not confirmed; some may have been stored
      */
+    @Override
     public void publishAll(List<TransportMessage> messages) {
         checkOpen();
         for (TransportMessage m : messages) checkSize(m);
@@ -356,11 +363,7 @@ public final class RedisStreamsTransport implements Transport {
 
     void ack(String group, String entryId, boolean mayHaveError) {
         checkOpen();
-        link.call("acknowledge entry " + entryId, r -> {
-            r.xack(stream, group, entryId);
-            if (mayHaveError) r.hdel(errorsKey(group), entryId);
-            return null;
-        });
+        acks.computeIfAbsent(group, g -> new StreamAcks(stream, g, errorsKey(g), link, commandTimeout)).ack(entryId, mayHaveError);
     }
 
     void reject(String group, String consumer, String entryId, Map<String, byte[]> fields, int count, String reason) {
