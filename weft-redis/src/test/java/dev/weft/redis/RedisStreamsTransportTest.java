@@ -81,6 +81,44 @@ class RedisStreamsTransportTest {
     }
 
     @Test
+    void r1_concurrentAcknowledgementsShareXacks_andEveryOneIsConfirmed() throws Exception {
+        RedisStreamsTransport t = transport(3);
+        int n = 200;
+        List<TransportMessage> messages = new ArrayList<>();
+        for (int i = 0; i < n; i++) messages.add(message("m" + i));
+        t.publishAll(messages);
+        List<Delivery> got = t.receive("g", "c1", n, Duration.ZERO);
+        assertThat(got).hasSize(n);
+        long xacksBefore = xackCalls();
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<Thread> ackers = new ArrayList<>();
+        for (Delivery d : got) {
+            ackers.add(Thread.ofVirtual().start(() -> {
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+                d.ack(); // returns once Redis confirmed it
+            }));
+        }
+        go.countDown();
+        for (Thread a : ackers) a.join(Duration.ofSeconds(20));
+        assertThat(r.xpending(stream, "g").getCount()).as("every ack confirmed when ack() returned").isZero();
+        long xacks = xackCalls() - xacksBefore;
+        assertThat(xacks).as("XACK commands for %d concurrent acks", n).isBetween(1L, (long) n - 1);
+        assertThat(t.receive("g", "c2", n, Duration.ZERO)).isEmpty();
+    }
+
+    /** How many XACK commands the server has run (INFO commandstats). */
+    static long xackCalls() {
+        for (String line : r.info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_xack:")) return Long.parseLong(line.replaceAll("^cmdstat_xack:calls=(\\d+),.*", "$1"));
+        }
+        return 0;
+    }
+
+    @Test
     void r1_groupCreationIsIdempotentAcrossTransportsAndWithAGroupMadeElsewhere() {
         r.xgroupCreate(XReadArgs.StreamOffset.from(stream, "0-0"), "made-by-hand", XGroupCreateArgs.Builder.mkstream());
         RedisStreamsTransport a = transport(3), b = transport(3);
