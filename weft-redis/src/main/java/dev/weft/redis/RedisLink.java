@@ -46,6 +46,7 @@ final class RedisLink implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private RedisClient client;
     private StatefulRedisConnection<String, byte[]> shared;
+    private StatefulRedisConnection<String, byte[]> batching;
     private final List<StatefulRedisConnection<String, byte[]>> idle = new ArrayList<>();
     private final List<StatefulRedisConnection<String, byte[]>> all = new ArrayList<>();
     private boolean closed;
@@ -111,6 +112,26 @@ final class RedisLink implements AutoCloseable {
             if (closed) throw new TransportClosedException(transport);
             if (shared == null || !shared.isOpen()) shared = open();
             return shared;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The connection for pipelined batches, opened if needed: it does not flush each command, so
+     * a caller queues its whole batch and then calls {@code flushCommands()}, which writes it in
+     * one go. Every user must flush after queueing (a flush sends what other threads queued too,
+     * which is harmless); nothing else may use it.
+     */
+    StatefulRedisConnection<String, byte[]> batching() {
+        lock.lock();
+        try {
+            if (closed) throw new TransportClosedException(transport);
+            if (batching == null || !batching.isOpen()) {
+                batching = open();
+                batching.setAutoFlushCommands(false);
+            }
+            return batching;
         } finally {
             lock.unlock();
         }
@@ -251,6 +272,7 @@ final class RedisLink implements AutoCloseable {
             c = client;
             client = null;
             shared = null;
+            batching = null;
         } finally {
             lock.unlock();
         }

@@ -87,7 +87,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 //   closes its connection, since Redis may still answer it. Entries it delivered then stay
 //   pending for this consumer and come back through the own-pending pass or XAUTOCLAIM: at least once.
 // - Acks of a group go through StreamAcks, a group commit: one XACK in flight per group, acks that
-//   arrive meanwhile share the next one. publishAll pipelines XADDs on the shared connection.
+//   arrive meanwhile share the next one. publishAll queues its XADDs on a connection that does not
+//   flush per command (RedisLink.batching) and writes them in one go.
 public final class RedisStreamsTransport implements Transport {
     private static final int OWN_PENDING_LIMIT = 10_000;
 
@@ -175,13 +176,15 @@ public final class RedisStreamsTransport implements Transport {
         checkOpen();
         for (TransportMessage m : messages) checkSize(m);
         if (messages.isEmpty()) return;
-        StatefulRedisConnection<String, byte[]> c = link.shared();
+        StatefulRedisConnection<String, byte[]> c = link.batching();
         List<RedisFuture<String>> replies = new ArrayList<>(messages.size());
         XAddArgs args = addArgs();
         try {
             for (TransportMessage m : messages) replies.add(c.async().xadd(stream, args, StreamEntries.fields(m)));
         } catch (io.lettuce.core.RedisException e) {
             throw link.translate("publish to stream '" + stream + "'", e);
+        } finally {
+            c.flushCommands(); // one write for the whole batch
         }
         for (RedisFuture<String> f : replies) link.await("publish to stream '" + stream + "'", f, commandTimeout);
     }
