@@ -32,6 +32,9 @@ import org.junit.jupiter.api.Test;
  */
 public abstract class AtLeastOnceTransportContract extends TransportContract {
 
+    /** For subclasses: one per at-least-once transport under test. */
+    protected AtLeastOnceTransportContract() {}
+
     @Test
     void aRejectedMessageIsDeliveredAgainWithAHigherCount() {
         join("g");

@@ -89,6 +89,9 @@ public abstract class TransportContract {
     /** The clock given to it. */
     protected FakeClock clock;
 
+    /** For subclasses: one per transport under test. */
+    protected TransportContract() {}
+
     /** A new, empty transport with these settings. */
     protected abstract Transport create(Settings settings) throws Exception;
 
