@@ -1,4 +1,7 @@
-/** Test support for code that uses Weft: {@link dev.weft.test.RecordingBus}, {@link dev.weft.test.TransportContract}. */
+/**
+ * Test support for code that uses Weft: {@link dev.weft.test.RecordingBus}, and the transport
+ * suites {@link dev.weft.test.TransportContract} and {@link dev.weft.test.AtLeastOnceTransportContract}.
+ */
 module dev.weft.test {
     requires transitive dev.weft.events;
     requires transitive org.junit.jupiter.api;

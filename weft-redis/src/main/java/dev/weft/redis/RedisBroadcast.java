@@ -17,6 +17,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -36,17 +38,26 @@ import java.util.concurrent.locks.ReentrantLock;
  * }</pre>
  *
  * <p>As a {@link Transport}: {@link #publish} returns once Redis accepted the message (not once
- * anyone received it); {@link #receive} subscribes the group on its first call, then hands out what
- * arrived since, blocking up to {@code wait} (a cancellation point); within a group each message
- * goes to one consumer. {@link Delivery#ack()} and {@link Delivery#reject(String)} do nothing,
- * {@link Delivery#deliveryCount()} is always 1, {@link #deadLetters} is always empty. It does not
- * pass the redelivery rules of {@code TransportContract}, by design. Each group buffers at most
- * {@code bufferSize} messages; when full, the oldest is dropped, logged and counted ({@link #dropped()}).
- * The channel message is {@code weft1 <id> <name>\n<body>} (docs/WIRE.md). Thread-safe.
+ * anyone received it); {@link #receive} subscribes the group on its first call and returns only
+ * once Redis confirmed the subscription (a subscription Redis refused fails that receive and is
+ * asked for again by the next), then hands out what arrived since, in the order Redis got it,
+ * blocking up to {@code wait} (a cancellation point); within a group each message goes to one
+ * consumer. {@link Delivery#ack()} and {@link Delivery#reject(String)} do nothing,
+ * {@link Delivery#deliveryCount()} is always 1, {@link #deadLetters} is always empty. It passes
+ * the rules every transport has ({@code TransportContract} in weft-test, for groups that made
+ * their first receive before the publish), not the at-least-once ones
+ * ({@code AtLeastOnceTransportContract}: redelivery and dead letters). Each group buffers at most
+ * {@code bufferSize} messages; when full, the oldest is dropped, logged and counted
+ * ({@link #dropped()}). The channel message is {@code weft1 <id> <name>\n<body>} (docs/WIRE.md).
+ * Thread-safe.
  */
 // Implementer's note. One pub/sub connection per transport, subscribed to the channel once the
 // first group asks; its listener (a Lettuce event-loop thread, which must not block) appends to
-// every group's bounded buffer under that buffer's lock and signals waiting receivers.
+// every group's bounded buffer under the transport's lock and signals waiting receivers. The
+// first receive SUBSCRIBEs; receives that come while it waits for Redis' confirmation wait for the
+// same future (otherwise they would return before the subscription exists, and what their caller
+// publishes next could be lost); a failed SUBSCRIBE leaves a failed future, which the next
+// receive replaces by subscribing again.
 public final class RedisBroadcast implements Transport {
     private static final String MAGIC = "weft1";
 
@@ -60,6 +71,8 @@ public final class RedisBroadcast implements Transport {
     private final Map<String, ArrayDeque<TransportMessage>> groups = new HashMap<>();
     private final LongAdder dropped = new LongAdder();
     private StatefulRedisPubSubConnection<String, byte[]> subscription;
+    /** Completes once Redis confirmed the SUBSCRIBE; failed: the next receive subscribes again. */
+    private CompletableFuture<Void> subscribed;
     private volatile boolean closed;
 
     private RedisBroadcast(Builder b) {
@@ -130,33 +143,78 @@ public final class RedisBroadcast implements Transport {
         }
     }
 
+    /**
+     * Adds {@code group} and returns once Redis confirmed the subscription to the channel, so the
+     * group gets everything published after this returns. One caller subscribes; the others wait
+     * for its answer, and try themselves if it failed.
+     */
     private void subscribe(String group) {
-        StatefulRedisPubSubConnection<String, byte[]> toSubscribe = null;
+        while (true) {
+            CompletableFuture<Void> confirmed;
+            boolean mine;
+            lock.lock();
+            try {
+                if (closed) throw new TransportClosedException(name);
+                groups.computeIfAbsent(group, g -> new ArrayDeque<>());
+                mine = subscribed == null || subscribed.isCompletedExceptionally();
+                if (mine) subscribed = new CompletableFuture<>();
+                confirmed = subscribed;
+            } finally {
+                lock.unlock();
+            }
+            if (mine) {
+                subscribeNow(confirmed);
+                return;
+            }
+            if (confirmed.isDone() && !confirmed.isCompletedExceptionally()) return;
+            try {
+                confirmed.get(); // the subscriber's SUBSCRIBE is bounded by the command timeout
+                return;
+            } catch (ExecutionException e) {
+                // That subscriber failed (or was cancelled): the next round tries again, as this caller.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                Weft.checkpoint();
+                throw new TransportException("interrupted while waiting for the subscription to channel '" + channel + "' of '" + name + "'", e);
+            }
+        }
+    }
+
+    private void subscribeNow(CompletableFuture<Void> confirmed) {
+        try {
+            StatefulRedisPubSubConnection<String, byte[]> c = pubSub();
+            // Returns once Redis confirmed the subscription: what is published after it arrives.
+            c.sync().subscribe(channel);
+            confirmed.complete(null);
+        } catch (Throwable e) {
+            confirmed.completeExceptionally(e); // the next receive asks again: never a group that silently gets nothing
+            if (e instanceof io.lettuce.core.RedisException re) throw link.translate("subscribe to channel '" + channel + "'", re);
+            throw e;
+        }
+    }
+
+    /** The pub/sub connection, opened by the first subscriber and kept (Lettuce subscribes it again after a reconnect). */
+    private StatefulRedisPubSubConnection<String, byte[]> pubSub() {
         lock.lock();
         try {
-            groups.computeIfAbsent(group, g -> new ArrayDeque<>());
-            if (subscription == null) {
-                subscription = link.openPubSub();
-                subscription.addListener(new RedisPubSubAdapter<>() {
-                    @Override
-                    public void message(String ch, byte[] frame) {
-                        arrive(frame);
-                    }
-                });
-                toSubscribe = subscription;
-            }
+            if (subscription != null) return subscription;
         } finally {
             lock.unlock();
         }
-        if (toSubscribe != null) {
-            StatefulRedisPubSubConnection<String, byte[]> c = toSubscribe;
-            // Returns once Redis confirmed the subscription: what is published after it arrives.
-            try {
-                c.sync().subscribe(channel);
-            } catch (io.lettuce.core.RedisException e) {
-                throw link.translate("subscribe to channel '" + channel + "'", e);
+        StatefulRedisPubSubConnection<String, byte[]> c = link.openPubSub(); // only one subscriber at a time gets here
+        c.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String ch, byte[] frame) {
+                arrive(frame);
             }
+        });
+        lock.lock();
+        try {
+            subscription = c;
+        } finally {
+            lock.unlock();
         }
+        return c;
     }
 
     private void arrive(byte[] frame) {

@@ -10,11 +10,14 @@ import dev.weft.Task;
 import dev.weft.TaskState;
 import dev.weft.events.Delivery;
 import dev.weft.events.TransportClosedException;
+import dev.weft.events.TransportException;
 import dev.weft.events.TransportMessage;
+import io.lettuce.core.AclSetuserArgs;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
@@ -124,5 +127,69 @@ class RedisBroadcastTest {
         assertThatThrownBy(() -> node.publish(message("x"))).isInstanceOf(TransportClosedException.class);
         assertThatThrownBy(() -> node.receive("g", "c1", 1, Duration.ZERO)).isInstanceOf(TransportClosedException.class);
         assertThat(node.toString()).contains("at most once");
+    }
+
+    @Test
+    void r3_aSubscriptionRedisRefusedFailsEveryReceiveUntilItIsGranted_neverASilentEmptyGroup() {
+        String channel = "bc:" + UUID.randomUUID();
+        String user = "listener-" + UUID.randomUUID();
+        LogCapture log = new LogCapture();
+        RedisClient client = RedisClient.create(redis.uri());
+        try (StatefulRedisConnection<String, String> admin = client.connect()) {
+            // A user that may run every command but subscribe to no channel (Redis 7 channel ACLs).
+            admin.sync().aclSetuser(user, AclSetuserArgs.Builder.on().addPassword("pw").allKeys().allCommands().resetChannels());
+            String uri = "redis://" + user + ":pw@127.0.0.1:" + redis.port();
+            try (RedisBroadcast node = RedisBroadcast.builder(uri).channel(channel).logger(log).build(); RedisBroadcast publisher = broadcast(channel, log)) {
+                assertThatThrownBy(() -> node.receive("g", "c1", 10, Duration.ZERO)).isInstanceOf(TransportException.class).hasMessageContaining("NOPERM");
+                assertThatThrownBy(() -> node.receive("g", "c1", 10, Duration.ZERO)).isInstanceOf(TransportException.class).hasMessageContaining("NOPERM");
+                admin.sync().aclSetuser(user, AclSetuserArgs.Builder.allChannels());
+                assertThat(node.receive("g", "c1", 10, Duration.ZERO)).isEmpty(); // subscribed now
+                TransportMessage m = message("after the grant");
+                publisher.publish(m);
+                assertThat(node.receive("g", "c1", 10, Duration.ofSeconds(10))).extracting(Delivery::message).containsExactly(m);
+            }
+        } finally {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void r3_aGroupWhoseFirstReceiveReturnedIsSubscribed_alsoWhenAnotherGroupIsSubscribingAtTheSameTime() throws Exception {
+        // Two groups make their first receive at once; b publishes as soon as its receive returned.
+        // b must get its message: a first receive returns only once Redis confirmed the
+        // subscription, also for the caller that found another group's receive subscribing. (a may
+        // or may not: its first receive can come after the publish.)
+        LogCapture log = new LogCapture();
+        List<String> lost = new ArrayList<>();
+        for (int round = 0; round < 30; round++) {
+            try (RedisBroadcast node = broadcast("bc:" + UUID.randomUUID(), log)) {
+                node.publish(message("nobody listens yet")); // connects the publishing side, so the race is on the subscription alone
+                CountDownLatch go = new CountDownLatch(1);
+                TransportMessage m = message("round " + round);
+                Thread a = Thread.ofVirtual().start(() -> {
+                    awaitQuietly(go);
+                    node.receive("a", "a1", 1, Duration.ZERO);
+                });
+                Thread b = Thread.ofVirtual().start(() -> {
+                    awaitQuietly(go);
+                    node.receive("b", "b1", 1, Duration.ZERO);
+                    node.publish(m);
+                });
+                go.countDown();
+                a.join();
+                b.join();
+                List<Delivery> got = node.receive("b", "b1", 10, Duration.ofSeconds(2));
+                if (got.stream().noneMatch(d -> d.message().equals(m))) lost.add("round " + round);
+            }
+        }
+        assertThat(lost).isEmpty();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
     }
 }

@@ -3,7 +3,7 @@ package dev.weft.redis;
 import dev.weft.test.RedisServer;
 
 import dev.weft.events.Transport;
-import dev.weft.test.TransportContract;
+import dev.weft.test.AtLeastOnceTransportContract;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
@@ -11,8 +11,8 @@ import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The Redis Streams transport passes the same transport suite as the in-memory one (R1). */
-class RedisStreamsContractTest extends TransportContract {
+/** The Redis Streams transport passes the same at-least-once transport suite as the in-memory one (R1). */
+class RedisStreamsContractTest extends AtLeastOnceTransportContract {
     static RedisServer redis;
     static RedisClient client;
     static StatefulRedisConnection<String, String> admin;
