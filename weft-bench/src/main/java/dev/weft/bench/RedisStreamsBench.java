@@ -159,7 +159,7 @@ public final class RedisStreamsBench {
         java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(1);
         try (RedisStreamsTransport t = RedisStreamsTransport.builder(uri).stream("bench:bus").maxLength(10_000_000).build()) {
             Worker worker = Worker.builder(t, new JacksonEventCodec()).group("bench").consumer("w1")
-                    .concurrency(64).batchSize(DEPTH).pollWait(Duration.ofMillis(100))
+                    .concurrency(Integer.getInteger("bench.worker.concurrency", 64)).batchSize(Integer.getInteger("bench.worker.batch", DEPTH)).pollWait(Duration.ofMillis(100))
                     .on(BenchEvent.class, e -> {
                         handled.increment();
                         if (handled.sum() == total) all.countDown();

@@ -4,8 +4,9 @@ package dev.weft.events;
  * One message handed to a consumer by {@link Transport#receive}: settle it with {@link #ack()}
  * once it has been handled, or {@link #reject(String)} to have it delivered again. A delivery
  * that is never settled (the consumer died) is delivered again once the transport's redelivery
- * timeout passes. Delivery is at least once: the same message can arrive more than once, with a
- * higher {@link #deliveryCount()}; de-duplicate by {@code message().id()}.
+ * timeout passes. On at-least-once transports the same message can arrive more than once, with a
+ * higher {@link #deliveryCount()}; de-duplicate by {@code message().id()}. At-most-once transports
+ * (Redis pub/sub broadcast) make {@code ack} and {@code reject} no-ops.
  */
 public interface Delivery {
 

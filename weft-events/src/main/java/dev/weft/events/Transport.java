@@ -9,7 +9,9 @@ import java.util.List;
  * their scope succeeded (E4), encoded by its {@link EventCodec} (JSON, E8), through an outbox
  * per transport with retries and dead letters (E5); {@link EventBus#consume} reads them back.
  *
- * <h2>Contract</h2> (a reusable suite in weft-test, {@code TransportContract}, checks every rule)
+ * <h2>Contract</h2> (reusable suites in weft-test check every rule: {@code TransportContract} the
+ * rules every transport has, {@code AtLeastOnceTransportContract} adds redelivery and dead letters;
+ * ADR 0022)
  * <ul>
  *   <li>{@link #publish} returns only once the broker confirmed the message (durably, as far as
  *   the broker is durable); if it throws, the message may or may not have been stored, and the
@@ -17,9 +19,11 @@ import java.util.List;
  *   <li>Each consumer group receives every message published after the group was first used
  *   (in-memory: every message since the transport was created); within a group each message is
  *   handed to one consumer at a time, in publish order for a single publisher.</li>
- *   <li>A message is handed out again if it is rejected, or not acknowledged within the
- *   transport's redelivery timeout; after the transport's maximum deliveries it is moved to the
- *   group's dead letters ({@link #deadLetters}).</li>
+ *   <li>At-least-once transports (in-memory, Redis Streams): a message is handed out again if it
+ *   is rejected, or not acknowledged within the transport's redelivery timeout; after the
+ *   transport's maximum deliveries it is moved to the group's dead letters ({@link #deadLetters}).
+ *   An at-most-once transport (Redis pub/sub broadcast) says so: its {@code ack} and
+ *   {@code reject} do nothing, {@code deliveryCount()} is always 1 and {@link #deadLetters} is empty.</li>
  *   <li>{@link #receive} blocks up to {@code wait} for messages; it is a cancellation point.</li>
  *   <li>After {@link #close()}, publish and receive throw {@link TransportException}.</li>
  *   <li>Thread-safe.</li>
