@@ -233,7 +233,11 @@ final class RedisLink implements AutoCloseable {
         Weft.checkpoint();
         if (Thread.currentThread().isInterrupted()) return new TransportException("interrupted while waiting for Redis at " + where + " to " + what, e);
         String server = serverError(e);
-        if (server != null && (server.startsWith("WRONGPASS") || server.startsWith("NOAUTH") || server.contains("invalid password") || server.startsWith("NOPERM"))) {
+        if (server != null && server.startsWith("NOPERM")) {
+            return new TransportException("Redis at " + where + " accepted the user of the Redis URI but its ACL does not allow it to " + what
+                    + " (" + firstLine(server) + "): grant the user this command and key pattern (ACL SETUSER), or use another user", null);
+        }
+        if (server != null && (server.startsWith("WRONGPASS") || server.startsWith("NOAUTH") || server.contains("invalid password"))) {
             return new TransportException("Redis at " + where + " refused the credentials of the Redis URI (" + firstLine(server)
                     + "): check the user and password in the URI (redis://user:password@host:port)", null);
         }

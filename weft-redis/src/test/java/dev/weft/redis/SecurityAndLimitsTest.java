@@ -29,7 +29,10 @@ class SecurityAndLimitsTest {
     @BeforeAll
     static void startRedisWithAnAclUser() {
         // An ACL user 'weft' with a password; the default user needs one too (not ours).
-        redis = RedisServer.start("--user", "weft", "on", ">" + PASSWORD, "~*", "&*", "+@all", "--requirepass", "other-" + PASSWORD);
+        // And 'reader', who may log in and read but not write.
+        redis = RedisServer.start("--user", "weft", "on", ">" + PASSWORD, "~*", "&*", "+@all",
+                "--user", "reader", "on", ">" + PASSWORD, "~*", "&*", "+@read", "+@connection",
+                "--requirepass", "other-" + PASSWORD);
     }
 
     @AfterAll
@@ -65,6 +68,17 @@ class SecurityAndLimitsTest {
                     .hasMessageContaining("check the user and password")
                     .hasMessageContaining("redis://weft@127.0.0.1:" + redis.port())
                     .satisfies(e -> assertThat(everyMessage(e)).doesNotContain(wrong));
+        }
+    }
+
+    @Test
+    void r4_aUserTheAclDoesNotAllowToWriteGetsAnErrorAboutPermissionsNotThePassword() {
+        try (RedisStreamsTransport t = RedisStreamsTransport.builder(uri("reader", PASSWORD)).stream("acl:" + UUID.randomUUID()).build()) {
+            assertThatThrownBy(() -> t.publish(message(10)))
+                    .isInstanceOf(TransportException.class)
+                    .hasMessageContaining("ACL does not allow")
+                    .hasMessageContaining("NOPERM")
+                    .satisfies(e -> assertThat(everyMessage(e)).doesNotContain(PASSWORD).doesNotContain("refused the credentials"));
         }
     }
 
