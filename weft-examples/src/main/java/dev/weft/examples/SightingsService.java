@@ -119,7 +119,8 @@ public final class SightingsService implements AutoCloseable {
             throw e;
         }
         server.createContext("/sightings", this::report)
-                .getFilters().add(new RequestScopeFilter((exchange, failure) -> { /* the story says it */ }));
+                .getFilters().add(new RequestScopeFilter((exchange, failure) ->
+                        story.println("[server] " + exchange.getRequestURI() + " failed, so its events were dropped: " + failure)));
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.start();
     }
