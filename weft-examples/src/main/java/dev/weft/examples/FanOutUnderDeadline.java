@@ -21,11 +21,12 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The README's example: fans out slow lookups under a deadline, then shows a failure cancelling
- * its siblings, and prints the exception group and every cancellation reason; finally runs a
- * pipeline of channels with workers behind a capacity limiter.
+ * Scopes at work (the README's "30 seconds"): fans out slow lookups under a deadline, then shows
+ * a failure cancelling its siblings, and prints the exception group and every cancellation
+ * reason; finally runs a pipeline of channels with workers behind a capacity limiter.
  *
- * <p>Run it with {@code ./dev example}. Needs nothing but a JDK 21+.
+ * <p>Run it with {@code ./dev mvn -B -q -pl weft-examples -am install -DskipTests exec:java
+ * -Dexec.mainClass=dev.weft.examples.FanOutUnderDeadline}. Needs nothing but a JDK 21+.
  */
 public final class FanOutUnderDeadline {
 

@@ -1,98 +1,176 @@
 package dev.weft.examples;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.weft.CapacityLimiter;
+import dev.weft.DeadlineExceeded;
+import dev.weft.Scope;
+import dev.weft.Semaphore;
+import dev.weft.events.BusStatistics;
 import dev.weft.events.EventBus;
+import dev.weft.events.EventName;
 import dev.weft.events.EventRejectedException;
 import dev.weft.events.EventType;
 import dev.weft.events.InMemoryTransport;
 import dev.weft.events.RequestScopeFilter;
 import dev.weft.events.Transport;
 import dev.weft.events.jackson.JacksonEventCodec;
-import dev.weft.examples.SightingsHttp.SightingReported;
+import dev.weft.examples.SightingsClient.Answer;
+import dev.weft.examples.SightingsClient.Collected;
+import dev.weft.examples.SightingsClient.Report;
 import dev.weft.redis.RedisStreamsTransport;
 import dev.weft.redis.Worker;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
- * The sightings service: {@code POST /sightings?species=kestrel&count=2} reports a sighting. After
- * the response, the event updates local statistics (a handler of the bus) and travels through a
- * transport to a {@link Worker} that handles it (here it "tells the birders"; in real life, another
- * process). The transport is in memory by default, and Redis Streams when {@code WEFT_REDIS_URL}
- * is set ({@code redis://host:port}): then workers in other processes share the events, and none
- * is lost if one dies.
+ * The README's main example ({@code ./dev example}): a sightings service.
+ * {@code POST /sightings?report=1&species=kestrel&count=2} reports a sighting. The handler emits a
+ * {@link SightingReported} event, which its request's scope holds until the response is sent
+ * ({@link RequestScopeFilter}, rule E4); then the event updates local statistics (a handler of the
+ * bus) and travels through a transport to a {@link Worker} that handles it (here it "tells the
+ * birders"; in real life, another process). A report with a count below 1 is refused at the emit
+ * (E3): the answer is 400 and no event exists to dispatch.
  *
- * <p>Run it: {@code ./dev mvn -q -pl weft-examples -am install -DskipTests exec:java
- * -Dexec.mainClass=dev.weft.examples.SightingsService}; with Redis: put
- * {@code WEFT_REDIS_URL=redis://127.0.0.1:6379} in front. It starts the server on a free port,
- * sends four reports, prints what happened, and stops.
+ * <p>The transport is in memory by default, and Redis Streams when {@code WEFT_REDIS_URL} is set
+ * ({@code redis://[user:password@]host:port}): then workers in other processes share the events,
+ * and none is lost if one dies.
+ *
+ * <p>{@link #main} starts the service on a free port and sends four reports through the channel
+ * pipeline of {@link SightingsClient}, all within a deadline; it prints what happened, in the order
+ * it happened, and stops. Run it with {@code ./dev example}; with Redis, put
+ * {@code WEFT_REDIS_URL=redis://127.0.0.1:6379} in front.
  */
 public final class SightingsService implements AutoCloseable {
-    private final HttpServer server;
-    private final EventBus bus;
+
+    /** The event. Records are the bus's event types; the name is fixed for the wire. */
+    @EventName("sighting.reported")
+    public record SightingReported(int report, String species, int count) {}
+
+    /** What a run of the demo saw, for its test. */
+    record Outcome(Collected collected, Map<String, Integer> statistics, Set<Integer> statisticsSaw, Set<Integer> workerSaw,
+                   BusStatistics bus, boolean redis) {}
+
+    static final List<Report> REPORTS = List.of(
+            new Report(1, "kestrel", 2), new Report(2, "owl", 1), new Report(3, "kite", 0), new Report(4, "kestrel", 3));
+    static final int POSTERS = 3;
+    static final int AT_ONCE = 2;
+    static final Duration DEADLINE = Duration.ofSeconds(10);
+    private static final String STREAM = "sightings";
+
+    private final PrintStream story;
     private final Transport transport;
+    private final String transportDescription;
+    private final EventBus bus;
     private final Worker worker;
     private final Thread workerThread;
+    private final HttpServer server;
     private final Map<String, Integer> statistics = new ConcurrentHashMap<>();
-    private final Semaphore handledByWorker = new Semaphore(0);
+    private final Set<Integer> statisticsSaw = new ConcurrentSkipListSet<>();
+    private final Set<Integer> workerSaw = new ConcurrentSkipListSet<>();
+    private final Semaphore statisticsUpdated = new Semaphore(0); // Weft's: acquire is a cancellation point
+    private final Semaphore workerHandled = new Semaphore(0);
 
-    private SightingsService(String redisUrl, PrintStream out) throws IOException {
-        transport = redisUrl == null || redisUrl.isBlank()
-                ? InMemoryTransport.create()
-                : RedisStreamsTransport.builder(redisUrl).stream("sightings").build();
+    private SightingsService(String redisUrl, PrintStream story) throws IOException {
+        this.story = story;
+        boolean redis = redisUrl != null && !redisUrl.isBlank();
+        transport = redis ? RedisStreamsTransport.builder(redisUrl).stream(STREAM).build() : InMemoryTransport.create();
+        transportDescription = redis
+                ? "Redis Streams (stream '" + STREAM + "' at " + withoutPassword(redisUrl) + ")"
+                : "the in-memory transport (this process only; set WEFT_REDIS_URL=redis://host:port to use Redis Streams)";
         JacksonEventCodec codec = new JacksonEventCodec();
         EventType<SightingReported> type = EventType.of(SightingReported.class)
                 .validatedBy(s -> s.count() >= 1 ? null : "count must be at least 1, got " + s.count());
         bus = EventBus.builder().declare(type).codec(codec).transport(transport).build();
-        bus.handler("statistics").async().on(SightingReported.class, s -> statistics.merge(s.species(), s.count(), Integer::sum));
+        bus.handler("statistics").async().on(SightingReported.class, s -> {
+            int total = statistics.merge(s.species(), s.count(), Integer::sum);
+            story.println("#" + s.report() + " [stats]  updated after the response: " + s.species() + " " + total);
+            statisticsSaw.add(s.report());
+            statisticsUpdated.release();
+        });
         worker = Worker.builder(transport, codec).group("birders").consumer("worker-1").pollWait(Duration.ofMillis(200))
                 .on(type, s -> {
-                    out.println("  [worker] birders told: " + s.count() + " " + s.species());
-                    handledByWorker.release();
+                    story.println("#" + s.report() + " [worker] handled after the response: birders told of " + s.count() + " " + s.species());
+                    workerSaw.add(s.report());
+                    workerHandled.release();
                 }).build();
         workerThread = Thread.ofVirtual().name("sightings-worker").start(worker::run);
-        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.createContext("/sightings", exchange -> {
-            Map<String, String> q = new TreeMap<>();
-            String raw = exchange.getRequestURI().getQuery();
-            if (raw != null) {
-                for (String part : raw.split("&")) {
-                    int eq = part.indexOf('=');
-                    if (eq > 0) q.put(part.substring(0, eq), part.substring(eq + 1));
-                }
-            }
-            SightingReported s = new SightingReported(q.getOrDefault("species", "unknown"), Integer.parseInt(q.getOrDefault("count", "1")));
-            byte[] body;
-            try {
-                bus.emit(s); // held until the response is out; refused here if invalid (E3)
-                body = ("recorded " + s.count() + " " + s.species() + "\n").getBytes(StandardCharsets.UTF_8);
-                exchange.sendResponseHeaders(201, body.length);
-            } catch (EventRejectedException invalid) {
-                body = (invalid.getMessage() + "\n").getBytes(StandardCharsets.UTF_8);
-                exchange.sendResponseHeaders(400, body.length);
-            }
-            exchange.getResponseBody().write(body);
-        }).getFilters().add(new RequestScopeFilter((exchange, failure) -> { /* the status says it */ }));
+        try {
+            server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        } catch (IOException | RuntimeException e) {
+            stopEvents();
+            throw e;
+        }
+        server.createContext("/sightings", this::report)
+                .getFilters().add(new RequestScopeFilter((exchange, failure) ->
+                        story.println("[server] " + exchange.getRequestURI() + " failed, so its events were dropped: " + failure)));
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
         server.start();
     }
 
     /** Starts the service on a free port; Redis Streams if {@code redisUrl} is set, else in memory. */
-    public static SightingsService start(String redisUrl, PrintStream out) throws IOException {
-        return new SightingsService(redisUrl, out);
+    public static SightingsService start(String redisUrl, PrintStream story) throws IOException {
+        return new SightingsService(redisUrl, story);
+    }
+
+    /** The HTTP handler: runs inside the request's scope, thanks to the filter. */
+    private void report(HttpExchange exchange) throws IOException {
+        if (!exchange.getRequestMethod().equals("POST")) {
+            exchange.sendResponseHeaders(405, -1);
+            return;
+        }
+        Map<String, String> q = query(exchange.getRequestURI());
+        String tag = "#" + q.getOrDefault("report", "?");
+        int status;
+        String answer;
+        try {
+            SightingReported s = new SightingReported(Integer.parseInt(q.getOrDefault("report", "0")),
+                    q.getOrDefault("species", "unknown"), Integer.parseInt(q.getOrDefault("count", "1")));
+            bus.emit(s); // held by the request's scope until the response is out; refused here if invalid (E3)
+            story.println(tag + " [server] accepted " + s.count() + " " + s.species() + "; its event is " + Scope.current()
+                    .map(request -> "held by scope '" + request.name() + "' until the response is sent")
+                    .orElse("dispatched at once: there is no request scope to hold it"));
+            status = 201;
+            answer = "recorded " + s.count() + " " + s.species();
+        } catch (EventRejectedException | NumberFormatException refused) {
+            story.println(tag + " [server] refused: " + refused.getMessage());
+            status = 400;
+            answer = refused.getMessage();
+        }
+        byte[] body = (answer + "\n").getBytes(StandardCharsets.UTF_8);
+        exchange.sendResponseHeaders(status, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        } // the response is complete: only now may the request's scope end and hand its events on
+        story.println(tag + " [server] response sent: " + status + (status == 201 ? "" : "; no event was emitted, so none is dispatched"));
+    }
+
+    private static Map<String, String> query(URI uri) {
+        Map<String, String> q = new TreeMap<>();
+        String raw = uri.getQuery();
+        if (raw == null) return q;
+        for (String part : raw.split("&")) {
+            int eq = part.indexOf('=');
+            if (eq > 0) q.put(part.substring(0, eq), part.substring(eq + 1));
+        }
+        return q;
     }
 
     /** The server's base address. */
@@ -100,29 +178,37 @@ public final class SightingsService implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
     }
 
-    /** The local statistics: birds per species. */
+    /** The local statistics: birds per species (a snapshot). */
     public Map<String, Integer> statistics() {
         return new TreeMap<>(statistics);
     }
 
-    /** The transport's name. */
-    public String transportName() {
-        return transport.name();
+    /** Which transport the events go through, with its Redis URL if any (never its password). */
+    public String transportDescription() {
+        return transportDescription;
     }
 
-    /** Waits until the worker handled {@code n} more events. */
-    public boolean awaitWorker(int n, Duration timeout) throws InterruptedException {
-        return handledByWorker.tryAcquire(n, timeout.toMillis(), TimeUnit.MILLISECONDS);
+    /**
+     * Waits until the statistics were updated and the worker handled {@code n} more events each.
+     * A cancellation point: call it in a scope with a deadline.
+     */
+    public void awaitEvents(int n) {
+        for (int i = 0; i < n; i++) statisticsUpdated.acquire();
+        for (int i = 0; i < n; i++) workerHandled.acquire();
     }
 
     /** Stops the server, lets the bus and the worker finish (a few seconds at most), closes the transport. */
     @Override
     public void close() {
         server.stop(0);
+        stopEvents();
+    }
+
+    private void stopEvents() {
         try {
-            bus.awaitIdle(Duration.ofSeconds(10));
+            bus.awaitIdle(Duration.ofSeconds(5));
             worker.shutdown(Duration.ofSeconds(5));
-            workerThread.join(Duration.ofSeconds(10));
+            workerThread.join(Duration.ofSeconds(5));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // closing anyway
         } finally {
@@ -131,26 +217,72 @@ public final class SightingsService implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code url} as it may be printed: scheme, user, host, port and database, never the password
+     * (nor the query, which could carry settings one would rather not show).
+     */
+    static String withoutPassword(String url) {
+        try {
+            URI u = new URI(url);
+            String info = u.getRawUserInfo();
+            String user = info == null ? "" : info.split(":", -1)[0];
+            return u.getScheme() + "://" + (user.isEmpty() ? "" : user + "@") + u.getHost()
+                    + (u.getPort() >= 0 ? ":" + u.getPort() : "") + (u.getRawPath() == null ? "" : u.getRawPath());
+        } catch (URISyntaxException | RuntimeException notAUri) {
+            return "(a Redis URL that is not shown)";
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         run(System.out, System.getenv("WEFT_REDIS_URL"));
     }
 
-    static void run(PrintStream out, String redisUrl) throws Exception {
-        try (SightingsService app = start(redisUrl, out); HttpClient client = HttpClient.newHttpClient()) {
-            out.println("sightings service on " + app.address() + ", events through " + app.transportName()
-                    + (redisUrl == null || redisUrl.isBlank() ? " (set WEFT_REDIS_URL=redis://host:port to use Redis)" : ""));
-            int accepted = 0;
-            for (String q : new String[] {"species=kestrel&count=2", "species=owl&count=1", "species=kestrel&count=3", "species=kite&count=0"}) {
-                HttpResponse<String> r = client.send(HttpRequest.newBuilder(app.address().resolve("/sightings?" + q))
-                        .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-                out.println("POST /sightings?" + q + " -> " + r.statusCode() + " " + r.body().strip());
-                if (r.statusCode() == 201) accepted++;
+    /** Runs the demo: the service, the client pipeline, the events after the responses; prints the story. */
+    static Outcome run(PrintStream out, String redisUrl) throws IOException {
+        long started = System.nanoTime();
+        try (SightingsService service = start(redisUrl, out); HttpClient http = HttpClient.newHttpClient()) {
+            out.println("sightings service on " + service.address() + "; events go through " + service.transportDescription());
+            out.println("client: producer -> channel -> " + POSTERS + " posters (a CapacityLimiter lets " + AT_ONCE
+                    + " POST at once) -> channel -> collector, all within " + DEADLINE.toSeconds() + " s");
+            try {
+                return Scope.builder().name("sightings-demo").timeout(DEADLINE).run(scope -> {
+                    Collected c = SightingsClient.post(http, service.address(), REPORTS, POSTERS, new CapacityLimiter(AT_ONCE));
+                    List<Answer> accepted = c.answers().stream().filter(Answer::accepted).toList();
+                    List<Answer> rejected = c.answers().stream().filter(a -> !a.accepted()).toList();
+                    out.println("collector: " + c.answers().size() + " answers, " + accepted.size() + " accepted (201), "
+                            + rejected.size() + " rejected (" + rejected.stream().map(a -> "#" + a.report().id() + ": " + a.status())
+                            .collect(Collectors.joining(", ")) + "); at most " + c.mostAtOnce() + " requests at once (limit " + c.limit() + ")");
+
+                    service.awaitEvents(accepted.size()); // the events come after the responses: wait for them, under the same deadline
+                    service.bus.awaitIdle(DEADLINE);
+                    BusStatistics bus = service.bus.statistics();
+                    SortedSet<Integer> statisticsSaw = new TreeSet<>(service.statisticsSaw);
+                    SortedSet<Integer> workerSaw = new TreeSet<>(service.workerSaw);
+                    for (Answer a : rejected) {
+                        int id = a.report().id();
+                        boolean nothing = !statisticsSaw.contains(id) && !workerSaw.contains(id);
+                        out.println("#" + id + " was rejected and " + (nothing ? "dispatched nothing" : "still dispatched an event")
+                                + ": the bus emitted " + bus.emitted() + " events and refused " + bus.rejected()
+                                + "; the statistics saw " + tags(statisticsSaw) + ", the worker " + tags(workerSaw));
+                    }
+                    Map<String, Integer> statistics = service.statistics();
+                    out.println("final statistics: " + statistics + " (" + statistics.values().stream().mapToInt(Integer::intValue).sum()
+                            + " birds from " + accepted.size() + " accepted reports)");
+                    out.println("done in " + (System.nanoTime() - started) / 1_000_000 + " ms; events went through "
+                            + (redisUrl == null || redisUrl.isBlank() ? "the in-memory transport" : "Redis Streams at " + withoutPassword(redisUrl)));
+                    return new Outcome(c, statistics, statisticsSaw, workerSaw, bus, redisUrl != null && !redisUrl.isBlank());
+                });
+            } catch (DeadlineExceeded late) {
+                var w = service.worker.statistics();
+                out.println("not done within " + DEADLINE.toSeconds() + " s: the worker handled " + w.handled() + " events and met "
+                        + w.transportErrors() + " transport errors" + (w.transportErrors() > 0 && redisUrl != null
+                        ? " (is Redis running at " + withoutPassword(redisUrl) + "?)" : "") + "; bus: " + service.bus.statistics());
+                throw late;
             }
-            boolean all = app.awaitWorker(accepted, Duration.ofSeconds(20));
-            app.bus.awaitIdle(Duration.ofSeconds(10));
-            out.println("local statistics after the responses: " + app.statistics());
-            out.println(all ? "worker handled " + accepted + " of " + accepted + " accepted sightings; the refused one (count 0) was never sent"
-                    : "worker has not handled every sighting within 20 s: " + app.worker.statistics());
         }
+    }
+
+    private static String tags(Set<Integer> ids) {
+        return ids.stream().map(id -> "#" + id).collect(Collectors.joining(" ", "", ids.isEmpty() ? "nothing" : ""));
     }
 }
