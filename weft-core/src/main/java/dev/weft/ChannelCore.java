@@ -118,6 +118,8 @@ final class ChannelCore {
             lock.unlock();
         }
         await(w, senders);
+        if (w.outcome == ChannelWaiter.OK) return;
+        Waits.checkCancelled(Current.node()); // not sent: a cancelled scope says so as Cancelled (S3)
         if (w.outcome == ChannelWaiter.CLOSED) throw noReceivers();
         if (w.outcome == ChannelWaiter.HANDLE_CLOSED) throw handleClosed(true);
     }
@@ -147,6 +149,7 @@ final class ChannelCore {
             lock.unlock();
         }
         await(w, receivers);
+        if (w.outcome != ChannelWaiter.OK) Waits.checkCancelled(Current.node()); // nothing received: Cancelled wins (S3)
         return switch (w.outcome) {
             case ChannelWaiter.OK -> w.item;
             case ChannelWaiter.CLOSED -> CLOSED;

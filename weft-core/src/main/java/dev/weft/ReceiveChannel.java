@@ -35,7 +35,7 @@ public final class ReceiveChannel<T> implements Iterable<T>, AutoCloseable {
      *
      * @throws Cancelled              if the current scope is cancelled before an element arrives
      * @throws ChannelClosedException if the send side is closed and the buffer drained, or this
-     *                                handle was closed
+     *                                handle was closed (in a cancelled scope {@code Cancelled} is thrown instead)
      */
     public T receive() {
         Object e = core.receive(this);

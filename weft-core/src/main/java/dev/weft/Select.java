@@ -173,6 +173,7 @@ public final class Select {
         int won = selection.state;
         unlink(clauses, waiters, won);
         ChannelWaiter w = waiters[won];
+        if (w.outcome != ChannelWaiter.OK) Waits.checkCancelled(Current.node()); // a close, not a transfer: Cancelled wins (S3)
         return (R) clauses[won].finish(w.outcome, w.item);
     }
 

@@ -30,7 +30,7 @@ public final class SendChannel<T> implements AutoCloseable {
      *
      * @throws NullPointerException   if {@code element} is null
      * @throws Cancelled              if the current scope is cancelled before the element is taken
-     * @throws ChannelClosedException if it can never be sent
+     * @throws ChannelClosedException if it can never be sent (in a cancelled scope {@code Cancelled} is thrown instead)
      */
     public void send(T element) {
         core.send(this, requireElement(element));

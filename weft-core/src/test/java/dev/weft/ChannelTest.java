@@ -289,6 +289,38 @@ class ChannelTest {
         }
 
         @Test
+        void aBlockedSendWhoseScopeIsCancelledAsTheReceiversCloseThrowsCancelled_S3() {
+            // Both outcomes say "not sent"; a cancelled scope makes it Cancelled whichever
+            // reached the waiting sender first (level-triggered, S3), not ChannelClosedException.
+            for (int round = 0; round < 200; round++) {
+                Channel<String> ch = Channel.rendezvous();
+                Throwable thrown = Scope.run(scope -> {
+                    Task<Throwable> sender = scope.fork(() -> catchThrowable(() -> ch.sender().send("x")));
+                    awaitWaiting(ch, 1, 0);
+                    sender.cancel("stop");
+                    ch.receiver().close();
+                    return sender.join();
+                });
+                assertThat(thrown).as("round %d", round).isInstanceOf(Cancelled.class);
+            }
+        }
+
+        @Test
+        void aBlockedReceiveWhoseScopeIsCancelledAsTheSendersCloseThrowsCancelled_S3() {
+            for (int round = 0; round < 200; round++) {
+                Channel<String> ch = Channel.bounded(1);
+                Throwable thrown = Scope.run(scope -> {
+                    Task<Throwable> receiver = scope.fork(() -> catchThrowable(() -> ch.receiver().receive()));
+                    awaitWaiting(ch, 0, 1);
+                    receiver.cancel("stop");
+                    ch.sender().close();
+                    return receiver.join();
+                });
+                assertThat(thrown).as("round %d", round).isInstanceOf(Cancelled.class);
+            }
+        }
+
+        @Test
         void aCancelledBlockedReceiveTakesNothing() {
             Channel<String> ch = Channel.bounded(1);
             Scope.run(scope -> {

@@ -172,6 +172,24 @@ class SelectTest {
     }
 
     @Test
+    void aWaitingSelectWhoseScopeIsCancelledAsTheSendersCloseThrowsCancelled_S3() {
+        // A close is not a transfer: with the scope cancelled, Cancelled wins whichever came first.
+        for (int round = 0; round < 200; round++) {
+            Channel<String> ch = Channel.rendezvous();
+            Channel<String> idle = Channel.rendezvous();
+            Throwable thrown = Scope.run(scope -> {
+                Task<Throwable> selecting = scope.fork(() -> org.assertj.core.api.Assertions.catchThrowable(() -> Select.select(
+                        idle.receiver().onReceive(), ch.receiver().onReceiveOrClosed(v -> v, () -> "ended"))));
+                awaitWaiting(ch, 0, 1);
+                selecting.cancel("stop");
+                ch.sender().close();
+                return selecting.join();
+            });
+            assertThat(thrown).as("round %d", round).isInstanceOf(Cancelled.class);
+        }
+    }
+
+    @Test
     void theSameChannelTwiceInOneSelectIsLockedOnce() {
         Channel<String> ch = Channel.bounded(1);
         String got = Select.select(ch.receiver().onReceive(v -> "r"), ch.sender().onSend("s", () -> "sent"));
