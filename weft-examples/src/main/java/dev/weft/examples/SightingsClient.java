@@ -2,11 +2,9 @@ package dev.weft.examples;
 
 import dev.weft.CapacityLimiter;
 import dev.weft.Channel;
-import dev.weft.ChannelClosedException;
 import dev.weft.ReceiveChannel;
 import dev.weft.Scope;
 import dev.weft.SendChannel;
-import dev.weft.Weft;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -60,7 +58,7 @@ final class SightingsClient {
         List<Answer> answers = Scope.builder().name("sightings-client").run(scope -> {
             scope.fork("producer", () -> {
                 try (SendChannel<Report> tx = queued.sender()) {
-                    for (Report r : reports) send(tx, r); // waits while the posters are busy
+                    for (Report r : reports) tx.send(r); // waits while the posters are busy
                 }
                 return null;
             });
@@ -72,7 +70,7 @@ final class SightingsClient {
                     scope.fork(name, () -> {
                         try (in; out) {
                             for (Report r : in) { // ends when the producer closed and the channel is drained
-                                send(out, inFlight.run(() -> { // at most inFlight.totalTokens() requests at once
+                                out.send(inFlight.run(() -> { // at most inFlight.totalTokens() requests at once
                                     most.accumulateAndGet(now.incrementAndGet(), Math::max);
                                     try {
                                         HttpResponse<String> res = http.send(HttpRequest.newBuilder(base.resolve("/sightings?" + r.query()))
@@ -93,20 +91,5 @@ final class SightingsClient {
             }
         });
         return new Collected(answers, most.get(), inFlight.totalTokens());
-    }
-
-    /**
-     * {@code to.send(element)}, except when the deadline cancelled the pipeline: then the next
-     * stage may have ended first and closed its end, and a send parked on that channel is woken
-     * by the close (ChannelClosedException: "not sent") before it sees the cancellation. That is
-     * the deadline, not a failure of this stage, so say {@code Cancelled}.
-     */
-    private static <T> void send(SendChannel<T> to, T element) {
-        try {
-            to.send(element);
-        } catch (ChannelClosedException closed) {
-            Weft.checkpoint(); // throws Cancelled if the scope is cancelled
-            throw closed;      // not cancelled: the next stage really went away
-        }
     }
 }
