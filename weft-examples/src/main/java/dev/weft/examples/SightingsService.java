@@ -87,6 +87,7 @@ public final class SightingsService implements AutoCloseable {
     private final Set<Integer> workerSaw = new ConcurrentSkipListSet<>();
     private final Semaphore statisticsUpdated = new Semaphore(0); // Weft's: acquire is a cancellation point
     private final Semaphore workerHandled = new Semaphore(0);
+    private final Semaphore exchangesDone = new Semaphore(0); // released when a handler has told its part of the story
 
     private SightingsService(String redisUrl, PrintStream story) throws IOException {
         this.story = story;
@@ -132,6 +133,14 @@ public final class SightingsService implements AutoCloseable {
 
     /** The HTTP handler: runs inside the request's scope, thanks to the filter. */
     private void report(HttpExchange exchange) throws IOException {
+        try {
+            respond(exchange);
+        } finally {
+            exchangesDone.release();
+        }
+    }
+
+    private void respond(HttpExchange exchange) throws IOException {
         if (!exchange.getRequestMethod().equals("POST")) {
             exchange.sendResponseHeaders(405, -1);
             return;
@@ -186,6 +195,14 @@ public final class SightingsService implements AutoCloseable {
     /** Which transport the events go through, with its Redis URL if any (never its password). */
     public String transportDescription() {
         return transportDescription;
+    }
+
+    /**
+     * Waits until the server's handlers finished {@code n} more exchanges: the client may hold a
+     * response before the handler that sent it has printed "response sent". A cancellation point.
+     */
+    public void awaitExchanges(int n) {
+        for (int i = 0; i < n; i++) exchangesDone.acquire();
     }
 
     /**
@@ -247,6 +264,7 @@ public final class SightingsService implements AutoCloseable {
             try {
                 return Scope.builder().name("sightings-demo").timeout(DEADLINE).run(scope -> {
                     Collected c = SightingsClient.post(http, service.address(), REPORTS, POSTERS, new CapacityLimiter(AT_ONCE));
+                    service.awaitExchanges(c.answers().size()); // so every "response sent" line comes before the summary
                     List<Answer> accepted = c.answers().stream().filter(Answer::accepted).toList();
                     List<Answer> rejected = c.answers().stream().filter(a -> !a.accepted()).toList();
                     out.println("collector: " + c.answers().size() + " answers, " + accepted.size() + " accepted (201), "
