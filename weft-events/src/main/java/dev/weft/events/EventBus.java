@@ -146,13 +146,15 @@ public final class EventBus implements AutoCloseable {
         for (Builder.TransportSpec t : b.transports) {
             register(new HandlerSlot(this, "transport:" + t.transport.name(), t.retry, t.pattern, b.outboxBatch, batch -> {
                 List<TransportMessage> messages = new ArrayList<>(batch.size());
-                for (InFlight f : batch) {
-                    Envelope<?> e = f.envelope();
-                    messages.add(new TransportMessage(e.id().toString(), e.name(), codec.encode(e)));
-                }
+                for (InFlight f : batch) messages.add(f.wire());
                 t.transport.publishAll(messages);
             }));
         }
+    }
+
+    /** Encodes {@code e} with the bus's codec (transports need one: checked by the builder). */
+    byte[] encode(Envelope<?> e) {
+        return codec.encode(e);
     }
 
     /** A builder; declare every event type the bus may carry. */

@@ -149,6 +149,13 @@ final class HandlerSlot {
             return true;
         }
         f.envelope(); // made here, on the emitting thread, before the owner takes it
+        if (batchInvoker != null) {
+            try {
+                f.wire(); // encoded here too, so the outbox's thread only publishes
+            } catch (RuntimeException encodingFailed) {
+                // Left unencoded: the outbox tries again, and the failure becomes its dead letter.
+            }
+        }
         f.ensurePermit(bus.capacity);
         queue.offer(f);
         if (STATE.compareAndSet(this, IDLE, RUNNING)) {

@@ -29,6 +29,8 @@ final class InFlight {
      * (reading the clock for its time is the most expensive step of a sync emit).
      */
     private Envelope<?> envelope;
+    /** The encoded form for transports, made on first use (see {@link #wire()}). */
+    private TransportMessage wire;
     /** Came from a transport: not sent to transports again. */
     final boolean remote;
     /** Deliver to this slot only (a replay), or null for every matching one. */
@@ -64,6 +66,21 @@ final class InFlight {
         Envelope<?> e = envelope;
         if (e == null) envelope = e = bus.newEnvelope(payload, type);
         return e;
+    }
+
+    /**
+     * The event as a transport message, encoded now if it was not yet. The dispatching thread
+     * encodes it when it queues the event for a transport's outbox ({@link HandlerSlot#deliver}),
+     * so the outbox's thread only batches and publishes; if encoding fails there, the outbox tries
+     * again and the failure ends as that outbox's dead letter. The queue hand-off publishes it.
+     */
+    TransportMessage wire() {
+        TransportMessage m = wire;
+        if (m == null) {
+            Envelope<?> e = envelope();
+            wire = m = new TransportMessage(e.id().toString(), e.name(), bus.encode(e));
+        }
+        return m;
     }
 
     void setPending(int n) {

@@ -178,4 +178,29 @@ class OutboxBatchingTest {
         assertThat(t.calls).extracting(List::size).containsExactly(1, 3, 1, 1, 1, 1); // the batch, then one by one, 1013 twice
         assertThat(outbox(bus).deadLettered()).isEqualTo(1);
     }
+
+    @Test
+    void r4_anEventTheCodecCannotEncodeIsDeadLetteredByTheOutbox_emitDoesNotThrow_andTheOthersArePublished() throws Exception {
+        dev.weft.events.EventCodec picky = new dev.weft.events.EventCodec() {
+            @Override public byte[] encode(dev.weft.events.Envelope<?> e) {
+                if (e.payload() instanceof Ping p && p.n() == 7) throw new IllegalArgumentException("7 cannot be encoded");
+                return codec.encode(e);
+            }
+            @Override public dev.weft.events.Envelope<?> decode(byte[] bytes, java.util.function.Function<String, Class<? extends Record>> typeOf) {
+                return codec.decode(bytes, typeOf);
+            }
+        };
+        RecordingTransport t = new RecordingTransport(false, 0);
+        EventBus bus = EventBus.builder().declare(Ping.class).codec(picky)
+                .transport(t, "*", RetryPolicy.exponential(1, Duration.ofSeconds(1), Duration.ofSeconds(1))).build();
+        for (int i = 5; i <= 9; i++) bus.emit(new Ping(i)); // Ping 7 cannot be encoded: emit still succeeds
+        assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue();
+
+        assertThat(t.stored()).containsExactly(5, 6, 8, 9);
+        assertThat(bus.deadLetters()).singleElement().satisfies((DeadLetter d) -> {
+            assertThat(d.event().payload()).isEqualTo(new Ping(7));
+            assertThat(d.handler()).isEqualTo("transport:recording");
+            assertThat(d.error()).hasMessage("7 cannot be encoded");
+        });
+    }
 }
