@@ -255,8 +255,7 @@ final class HandlerSlot {
                 Duration wait = retry.backoffAfter(attempts);
                 if (wait.isZero()) continue;
                 retryingBatch = batch;
-                WeftClock clock = bus.clock;
-                clock.schedule(clock.after(wait), bus.synchronous ? this::drain : this::start);
+                resumeAfter(wait);
                 return false;
             }
         }
@@ -286,11 +285,16 @@ final class HandlerSlot {
                 Duration wait = retry.backoffAfter(attempts);
                 if (wait.isZero()) continue;
                 retrying = f;
-                WeftClock clock = bus.clock;
-                clock.schedule(clock.after(wait), bus.synchronous ? this::drain : this::start);
+                resumeAfter(wait);
                 return false;
             }
         }
+    }
+
+    /** Keeps the slot RUNNING and drains on (the retry first) once {@code wait} has passed on the bus's clock. */
+    private void resumeAfter(Duration wait) {
+        WeftClock clock = bus.clock;
+        clock.schedule(clock.after(wait), bus.synchronous ? this::drain : this::start);
     }
 
     private void count(int which) {
