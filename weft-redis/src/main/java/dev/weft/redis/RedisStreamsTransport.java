@@ -57,7 +57,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   an earlier run (once, on its first receive), entries idle longer than
  *   {@code redeliverAfter} on any consumer ({@code XAUTOCLAIM}, which also takes over entries of
  *   consumers that died) and rejected entries, then new entries ({@code XREADGROUP >}, blocking
- *   up to {@code wait}: a cancellation point).</li>
+ *   up to {@code wait}: a cancellation point). With a long pending list (more than ten times
+ *   {@code max} entries), after a full {@code XAUTOCLAIM} pass that found nothing to take over,
+ *   receives skip it for a tenth of {@code redeliverAfter} (at most 1 s), so an entry may be taken
+ *   over that much later than it became due; a reject by this transport ends the pause.</li>
  *   <li>An entry is acknowledged ({@code XACK}) only by {@link Delivery#ack()}, which returns once
  *   Redis confirmed it; acknowledgements made at the same time (a {@link Worker} settling many
  *   deliveries) share one {@code XACK}. A delivery that
@@ -98,6 +101,8 @@ public final class RedisStreamsTransport implements Transport {
     private final long maxLength;
     private final int maxDeliveries;
     private final Duration redeliverAfter;
+    /** How long receives skip XAUTOCLAIM after a quiet full pass over a long pending list: a tenth of redeliverAfter, at most 1 s. */
+    private final Duration claimPause;
     private final int maxPayloadBytes;
     private final Duration commandTimeout;
     private final RedisLink link;
@@ -108,7 +113,22 @@ public final class RedisStreamsTransport implements Transport {
     /** Per group: acknowledgements, sent as a group commit (one XACK for all that arrive while one is under way). */
     private final Map<String, StreamAcks> acks = new ConcurrentHashMap<>();
     /** Per group: where the XAUTOCLAIM scan goes on. */
-    private final Map<String, String> claimCursor = new ConcurrentHashMap<>();
+    private final Map<String, ClaimScan> claimScans = new ConcurrentHashMap<>();
+
+    /**
+     * Where a group's XAUTOCLAIM scan is, and whether it may pause. XAUTOCLAIM looks at up to ten
+     * times COUNT pending entries per call, so with a long pending list (a slow group, many
+     * deliveries in flight) running it on every receive costs the server up to a millisecond each
+     * time. When a full pass over the list took more than one call and claimed nothing, receives
+     * skip it for {@link #claimPause}; a reject by this transport ends the pause. Racy by design:
+     * the worst a race does is one scan more or one pause less.
+     */
+    private static final class ClaimScan {
+        volatile String cursor = "0-0";
+        volatile int callsThisPass;
+        volatile boolean claimedThisPass;
+        volatile long pausedUntil; // System.nanoTime(); 0: not paused
+    }
     private volatile boolean closed;
 
     private RedisStreamsTransport(Builder b) {
@@ -118,6 +138,8 @@ public final class RedisStreamsTransport implements Transport {
         this.maxLength = b.maxLength;
         this.maxDeliveries = b.maxDeliveries;
         this.redeliverAfter = b.redeliverAfter;
+        Duration tenth = b.redeliverAfter.dividedBy(10);
+        this.claimPause = tenth.compareTo(Duration.ofSeconds(1)) < 0 ? tenth : Duration.ofSeconds(1);
         this.maxPayloadBytes = b.maxPayloadBytes;
         this.commandTimeout = b.commandTimeout;
         this.link = new RedisLink(name, b.rawUri, b.uri, b.commandTimeout);
@@ -267,15 +289,27 @@ public final class RedisStreamsTransport implements Transport {
 
     /** XAUTOCLAIM: entries idle past redeliverAfter on any consumer (dead ones, rejected ones) become ours. */
     private void autoclaim(String group, String consumer, int max, List<Delivery> out) {
-        String cursor = claimCursor.getOrDefault(group, "0-0");
+        ClaimScan scan = claimScans.computeIfAbsent(group, g -> new ClaimScan());
+        long paused = scan.pausedUntil;
+        if (paused != 0 && System.nanoTime() - paused < 0) return;
+        String cursor = scan.cursor;
         CommandArgs<String, byte[]> args = new CommandArgs<>(RedisLink.CODEC).addKey(stream).add(group).add(consumer)
                 .add(redeliverAfter.toMillis()).add(cursor).add("COUNT").add(max);
         List<Object> reply = link.call("claim idle entries (XAUTOCLAIM)", r -> r.dispatch(CommandType.XAUTOCLAIM, new NestedMultiOutput<>(RedisLink.CODEC), args));
-        claimCursor.put(group, StreamEntries.text((byte[]) reply.get(0)));
+        String next = StreamEntries.text((byte[]) reply.get(0));
+        scan.cursor = next;
         if (reply.size() > 2 && reply.get(2) instanceof List<?> deleted) {
             for (Object id : deleted) trimmed(group, consumer, StreamEntries.text((byte[]) id));
         }
         List<?> entries = (List<?>) reply.get(1);
+        scan.callsThisPass++;
+        if (!entries.isEmpty()) scan.claimedThisPass = true;
+        if (next.equals("0-0")) { // a full pass over the pending list ended
+            boolean quiet = !scan.claimedThisPass && scan.callsThisPass > 1;
+            scan.pausedUntil = quiet ? System.nanoTime() + claimPause.toNanos() | 1 : 0;
+            scan.callsThisPass = 0;
+            scan.claimedThisPass = false;
+        }
         if (entries.isEmpty()) return;
         LinkedHashMap<String, Map<String, byte[]>> claimed = new LinkedHashMap<>();
         for (Object o : entries) {
@@ -381,6 +415,8 @@ public final class RedisStreamsTransport implements Transport {
             return r.xclaim(stream, Consumer.from(group, consumer),
                     XClaimArgs.Builder.minIdleTime(0).idle(redeliverAfter.toMillis() + 1).retryCount(count).justid(), entryId);
         });
+        ClaimScan scan = claimScans.get(group);
+        if (scan != null) scan.pausedUntil = 0; // the next receive scans, and finds it
     }
 
     void deadLetter(String group, String consumer, String entryId, Map<String, byte[]> fields, long count, String error) {

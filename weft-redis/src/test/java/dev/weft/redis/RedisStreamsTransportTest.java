@@ -110,12 +110,38 @@ class RedisStreamsTransportTest {
         assertThat(t.receive("g", "c2", n, Duration.ZERO)).isEmpty();
     }
 
-    /** How many XACK commands the server has run (INFO commandstats). */
+    /** How many XACK commands the server has run. */
     static long xackCalls() {
+        return calls("xack");
+    }
+
+    /** How many {@code command}s (lower case) the server has run (INFO commandstats). */
+    static long calls(String command) {
+        String prefix = "cmdstat_" + command + ":";
         for (String line : r.info("commandstats").split("\r?\n")) {
-            if (line.startsWith("cmdstat_xack:")) return Long.parseLong(line.replaceAll("^cmdstat_xack:calls=(\\d+),.*", "$1"));
+            if (line.startsWith(prefix)) return Long.parseLong(line.substring(prefix.length()).replaceAll("^calls=(\\d+),.*", "$1"));
         }
         return 0;
+    }
+
+    @Test
+    void r1_withALongPendingListAQuietFullClaimPassPausesTheScans_andALocalRejectEndsThePause() {
+        RedisStreamsTransport t = transport(3); // redeliverAfter 30 s: the pause is 1 s
+        List<TransportMessage> all = new ArrayList<>();
+        for (int i = 0; i < 2_500; i++) all.add(message("m" + i));
+        for (int i = 0; i < all.size(); i += 500) t.publishAll(all.subList(i, i + 500));
+        List<Delivery> busy = t.receive("g", "busy", 2_500, Duration.ZERO); // 2,500 pending, none idle long enough
+        assertThat(busy).hasSize(2_500);
+
+        long before = calls("xautoclaim");
+        for (int i = 0; i < 10; i++) assertThat(t.receive("g", "other", 100, Duration.ZERO)).isEmpty();
+        // Each XAUTOCLAIM ... COUNT 100 looks at up to 1,000 pending entries: one pass is 3 calls, then the scans pause.
+        assertThat(calls("xautoclaim") - before).isEqualTo(3);
+
+        busy.get(5).reject("failed"); // ends the pause: the next receive scans and takes it over
+        List<Delivery> again = t.receive("g", "other", 100, Duration.ZERO);
+        assertThat(again).extracting(d -> d.message().id()).containsExactly(busy.get(5).message().id());
+        assertThat(again.get(0).deliveryCount()).isEqualTo(2);
     }
 
     @Test
