@@ -9,7 +9,6 @@ import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
-import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Test;
 
@@ -122,13 +121,7 @@ public class ChannelLincheckTest {
 
     @Test
     void c1_stress() {
-        new StressOptions()
-                .iterations(10)
-                .invocationsPerIteration(200)
-                .threads(3)
-                .actorsPerThread(3)
-                .sequentialSpecification(Spec.class)
-                .check(getClass());
+        LincheckSupport.stress(getClass(), Spec.class);
     }
 
     /**

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.jetbrains.kotlinx.lincheck.Actor;
 import org.jetbrains.kotlinx.lincheck.execution.ExecutionScenario;
+import org.jetbrains.lincheck.datastructures.StressOptions;
 
 /**
  * Hand-written Lincheck scenarios for operations that block, built from Java.
@@ -22,6 +23,17 @@ final class LincheckSupport {
 
     /** One call: a public method of {@code testClass} and its arguments. */
     record Call(String method, Object... args) {}
+
+    /** Lincheck's stress mode: random scenarios of 3 threads x 3 operations, run for real (10 x 200). */
+    static void stress(Class<?> testClass, Class<?> sequentialSpecification) {
+        new StressOptions()
+                .iterations(10)
+                .invocationsPerIteration(200)
+                .threads(3)
+                .actorsPerThread(3)
+                .sequentialSpecification(sequentialSpecification)
+                .check(testClass);
+    }
 
     static Call call(String method, Object... args) {
         return new Call(method, args);

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.List;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
-import org.jetbrains.lincheck.datastructures.StressOptions;
 import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Test;
 
@@ -90,13 +89,7 @@ public class SemaphoreLincheckTest {
 
     @Test
     void c6_stress() {
-        new StressOptions()
-                .iterations(10)
-                .invocationsPerIteration(200)
-                .threads(3)
-                .actorsPerThread(3)
-                .sequentialSpecification(Spec.class)
-                .check(getClass());
+        LincheckSupport.stress(getClass(), Spec.class);
     }
 
     /**
