@@ -124,7 +124,10 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
 
     private void succeed(LoadSlot<K, V> s, V v) {
         startCompleting();
-        if (s.succeed(v) && v != null && loader.sharedCache != null) loader.sharedCache.put(s.normalizedKey, v);
+        // The shared cache first: a waiter may run the moment its slot completes, and a load it
+        // (or anyone) makes next must find the value there, not start another batch.
+        if (v != null && loader.sharedCache != null && !s.isDone()) loader.sharedCache.put(s.normalizedKey, v);
+        s.succeed(v);
     }
 
     private LoadSlot<K, V> slotOf(K key) {

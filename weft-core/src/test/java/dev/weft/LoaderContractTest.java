@@ -111,6 +111,28 @@ class LoaderContractTest {
     }
 
     @Test
+    void b2_theSharedCacheHoldsABatchsValueBeforeItsWaiterWakes() {
+        // The waiter looks into the shared cache the moment load returns: the value must be there
+        // already (it was put after the slot completed, so a load made right after could miss it).
+        Map<Object, String> store = new ConcurrentHashMap<>();
+        SharedCache<String> shared = new SharedCache<>() {
+            public String getIfPresent(Object key) { return store.get(key); }
+            public void put(Object key, String value) { store.put(key, value); }
+            public void invalidate(Object key) { store.remove(key); }
+            public void invalidateAll() { store.clear(); }
+        };
+        Loader<Long, String> l = Loader.builder(calls.recording("l", (Long id) -> "v" + id)).sharedCache(shared).maxDelay(NEVER).build();
+        for (long k = 1; k <= 200; k++) {
+            long key = k;
+            String seenAtReturn = inScope(scope -> {
+                l.load(key);
+                return store.get(key);
+            });
+            assertThat(seenAtReturn).as("key %d", key).isEqualTo("v" + key);
+        }
+    }
+
+    @Test
     void b2_primeFillsAnEmptyKeyAndClearDropsIt() {
         inScope(scope -> {
             users.prime(1L, "primed");

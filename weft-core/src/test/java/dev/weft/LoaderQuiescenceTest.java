@@ -321,7 +321,8 @@ class LoaderQuiescenceTest {
         Map<Long, String> got = Scope.builder().clock(clock).run(scope -> small.loadAll(keys));
         assertThat(got).hasSize(250).containsEntry(250L, "v250");
         assertThat(got.keySet()).containsExactlyElementsOf(keys);
-        assertThat(calls.calls).extracting(c -> c.keys().size()).containsExactly(100, 100, 50);
+        // Each batch runs on its own virtual thread, so the calls may be recorded in any order.
+        assertThat(calls.calls).extracting(c -> c.keys().size()).containsExactlyInAnyOrder(100, 100, 50);
         TreeSet<Object> all = new TreeSet<>();
         calls.calls.forEach(c -> all.addAll(c.keys()));
         assertThat(all).hasSize(250);
