@@ -118,8 +118,6 @@ final class ChannelCore {
             lock.unlock();
         }
         await(w, senders);
-        if (w.outcome == ChannelWaiter.OK) return;
-        Waits.checkCancelled(Current.node()); // not sent: a cancelled scope says so as Cancelled (S3)
         if (w.outcome == ChannelWaiter.CLOSED) throw noReceivers();
         if (w.outcome == ChannelWaiter.HANDLE_CLOSED) throw handleClosed(true);
     }
@@ -149,7 +147,6 @@ final class ChannelCore {
             lock.unlock();
         }
         await(w, receivers);
-        if (w.outcome != ChannelWaiter.OK) Waits.checkCancelled(Current.node()); // nothing received: Cancelled wins (S3)
         return switch (w.outcome) {
             case ChannelWaiter.OK -> w.item;
             case ChannelWaiter.CLOSED -> CLOSED;
@@ -172,23 +169,28 @@ final class ChannelCore {
      * Spins briefly, then parks until a counterpart completes {@code w}. If the wait is
      * cancelled, {@code w} is abandoned unless it was completed meanwhile: then the operation
      * did happen, and returning normally is the only truthful answer (C4). The scope stays
-     * cancelled, so the caller's next cancellation point throws.
+     * cancelled, so the caller's next cancellation point throws. If {@code w} was completed by a
+     * close instead (nothing was transferred), a cancelled scope throws {@link Cancelled} here,
+     * whichever came first (S3).
      */
     private void await(ChannelWaiter w, ChannelWaiter.Queue queue) {
         if (capacity == 0) spin(w);
-        if (!w.isPending()) return;
-        try {
-            Waits.await(w::isDone, Deadlines.NONE, this);
-        } catch (Cancelled c) {
-            if (!w.tryGiveUp()) return;
-            lock.lock();
+        if (w.isPending()) {
             try {
-                queue.unlink(w);
-            } finally {
-                lock.unlock();
+                Waits.await(w::isDone, Deadlines.NONE, this);
+            } catch (Cancelled c) {
+                if (w.tryGiveUp()) {
+                    lock.lock();
+                    try {
+                        queue.unlink(w);
+                    } finally {
+                        lock.unlock();
+                    }
+                    throw c;
+                }
             }
-            throw c;
         }
+        if (w.outcome != ChannelWaiter.OK) Waits.checkCancelled(Current.node());
     }
 
     /** Spins briefly while {@code w} is pending (rendezvous and select only, see the note above). */
