@@ -393,7 +393,7 @@ public final class EventBus implements AutoCloseable {
                 throw new IllegalArgumentException("no declared event type is " + type.getName() + " or a subtype of it, so this handler would never run;"
                         + " declare it on the bus first; declared: " + byName.keySet().stream().sorted().toList());
             }
-            return register(new HandlerSlot(EventBus.this, name, mode, retry, type, null, false,
+            return register(new HandlerSlot(EventBus.this, name, mode, retry, type, null,
                     f -> handler.handle(type.cast(f.payload))));
         }
 
@@ -401,7 +401,7 @@ public final class EventBus implements AutoCloseable {
         public Subscription onPattern(String pattern, EventHandler<? super Envelope<?>> handler) {
             Objects.requireNonNull(pattern, "pattern");
             Objects.requireNonNull(handler, "handler");
-            return register(new HandlerSlot(EventBus.this, name, mode, retry, null, pattern, false, f -> handler.handle(f.envelope())));
+            return register(new HandlerSlot(EventBus.this, name, mode, retry, null, pattern, f -> handler.handle(f.envelope())));
         }
     }
 
@@ -414,7 +414,7 @@ public final class EventBus implements AutoCloseable {
                 if (s.name.equals(name)) throw new IllegalArgumentException("a handler named '" + name + "' is already registered; give each handler its own name");
             }
             slot = proto.name != null ? proto : new HandlerSlot(this, name, proto.mode, proto.retry, proto.type, proto.patternText,
-                    proto.transport, proto.invoker);
+                    proto.invoker);
             HandlerSlot[] next = java.util.Arrays.copyOf(slots, slots.length + 1);
             next[slots.length] = slot;
             slots = next;

@@ -63,8 +63,8 @@ final class HandlerSlot {
     final Pattern pattern;   // by name pattern
     final String patternText;
     final boolean transport; // a transport's outbox: never fed remote events
-    final Invoker invoker;
-    /** Non-null for a transport's outbox: events are published in batches of up to maxBatch. */
+    final Invoker invoker; // null for a transport's outbox
+    /** Non-null for a transport's outbox (and only there): events are published in batches of up to maxBatch. */
     private final BatchInvoker batchInvoker;
     private final int maxBatch;
     final EventBus bus;
@@ -81,8 +81,18 @@ final class HandlerSlot {
     private final long[] counters = new long[6];
     private final java.util.concurrent.atomic.LongAdder skipped = new java.util.concurrent.atomic.LongAdder();
 
-    HandlerSlot(EventBus bus, String name, HandlerMode mode, RetryPolicy retry, Class<?> type, String pattern,
-                boolean transport, Invoker invoker) {
+    /** A handler: runs {@code invoker} for one event at a time. */
+    HandlerSlot(EventBus bus, String name, HandlerMode mode, RetryPolicy retry, Class<?> type, String pattern, Invoker invoker) {
+        this(bus, name, mode, retry, type, pattern, invoker, null, 1);
+    }
+
+    /** A transport's outbox: asynchronous unless the bus is synchronous; publishes up to {@code maxBatch} events per call. */
+    HandlerSlot(EventBus bus, String name, RetryPolicy retry, String pattern, int maxBatch, BatchInvoker batchInvoker) {
+        this(bus, name, HandlerMode.ASYNC, retry, null, pattern, null, batchInvoker, maxBatch);
+    }
+
+    private HandlerSlot(EventBus bus, String name, HandlerMode mode, RetryPolicy retry, Class<?> type, String pattern,
+                        Invoker invoker, BatchInvoker batchInvoker, int maxBatch) {
         this.bus = bus;
         this.name = name;
         this.mode = bus.synchronous ? HandlerMode.SYNC : mode;
@@ -90,23 +100,8 @@ final class HandlerSlot {
         this.type = type;
         this.patternText = pattern;
         this.pattern = pattern == null ? null : compile(pattern);
-        this.transport = transport;
+        this.transport = batchInvoker != null;
         this.invoker = invoker;
-        this.batchInvoker = null;
-        this.maxBatch = 1;
-    }
-
-    /** A transport's outbox: asynchronous unless the bus is synchronous; publishes up to {@code maxBatch} events per call. */
-    HandlerSlot(EventBus bus, String name, RetryPolicy retry, String pattern, int maxBatch, BatchInvoker batchInvoker) {
-        this.bus = bus;
-        this.name = name;
-        this.mode = bus.synchronous ? HandlerMode.SYNC : HandlerMode.ASYNC;
-        this.retry = retry;
-        this.type = null;
-        this.patternText = pattern;
-        this.pattern = compile(pattern);
-        this.transport = true;
-        this.invoker = f -> batchInvoker.invoke(List.of(f));
         this.batchInvoker = batchInvoker;
         this.maxBatch = maxBatch;
     }
