@@ -32,6 +32,16 @@ class LoaderContractTest {
 
     // ------------------------------------------------------------------ B2
 
+    /** A shared cache that is just {@code store}, so a test can look into it. */
+    private static SharedCache<String> backedBy(Map<Object, String> store) {
+        return new SharedCache<>() {
+            public String getIfPresent(Object key) { return store.get(key); }
+            public void put(Object key, String value) { store.put(key, value); }
+            public void invalidate(Object key) { store.remove(key); }
+            public void invalidateAll() { store.clear(); }
+        };
+    }
+
     @Test
     void b2_aKeyAskedByManyTasksIsSentOnce() {
         inScope(scope -> {
@@ -88,12 +98,7 @@ class LoaderContractTest {
     @Test
     void b2_theSharedCacheIsAskedFirstAndFilledByBatches() {
         Map<Object, String> store = new ConcurrentHashMap<>();
-        SharedCache<String> shared = new SharedCache<>() {
-            public String getIfPresent(Object key) { return store.get(key); }
-            public void put(Object key, String value) { store.put(key, value); }
-            public void invalidate(Object key) { store.remove(key); }
-            public void invalidateAll() { store.clear(); }
-        };
+        SharedCache<String> shared = backedBy(store);
         Loader<Long, String> l = Loader.builder(calls.recording("l", (Long id) -> "v" + id))
                 .sharedCache(shared).maxDelay(NEVER).build();
         store.put(1L, "from-cache");
@@ -120,12 +125,7 @@ class LoaderContractTest {
         // The waiter looks into the shared cache the moment load returns: the value must be there
         // already (it was put after the slot completed, so a load made right after could miss it).
         Map<Object, String> store = new ConcurrentHashMap<>();
-        SharedCache<String> shared = new SharedCache<>() {
-            public String getIfPresent(Object key) { return store.get(key); }
-            public void put(Object key, String value) { store.put(key, value); }
-            public void invalidate(Object key) { store.remove(key); }
-            public void invalidateAll() { store.clear(); }
-        };
+        SharedCache<String> shared = backedBy(store);
         Loader<Long, String> l = Loader.builder(calls.recording("l", (Long id) -> "v" + id)).sharedCache(shared).maxDelay(NEVER).build();
         for (long k = 1; k <= 200; k++) {
             long key = k;
