@@ -74,7 +74,8 @@ public final class SightingsHttp implements AutoCloseable {
         exchange.getResponseBody().write(body);
     }
 
-    private static Map<String, String> query(URI uri) {
+    /** The query parameters of {@code uri} (no decoding: the examples send plain words and numbers). */
+    static Map<String, String> query(URI uri) {
         Map<String, String> m = new HashMap<>();
         String raw = uri.getQuery();
         if (raw == null) return m;

@@ -145,7 +145,7 @@ public final class SightingsService implements AutoCloseable {
             exchange.sendResponseHeaders(405, -1);
             return;
         }
-        Map<String, String> q = query(exchange.getRequestURI());
+        Map<String, String> q = SightingsHttp.query(exchange.getRequestURI());
         String tag = "#" + q.getOrDefault("report", "?");
         int status;
         String answer;
@@ -169,17 +169,6 @@ public final class SightingsService implements AutoCloseable {
             out.write(body);
         } // the response is complete: only now may the request's scope end and hand its events on
         story.println(tag + " [server] response sent: " + status + (status == 201 ? "" : "; no event was emitted, so none is dispatched"));
-    }
-
-    private static Map<String, String> query(URI uri) {
-        Map<String, String> q = new TreeMap<>();
-        String raw = uri.getQuery();
-        if (raw == null) return q;
-        for (String part : raw.split("&")) {
-            int eq = part.indexOf('=');
-            if (eq > 0) q.put(part.substring(0, eq), part.substring(eq + 1));
-        }
-        return q;
     }
 
     /** The server's base address. */
