@@ -128,11 +128,10 @@ class SecurityAndLimitsTest {
                 .redirectOutput(dir.resolve("openssl.log").toFile()).start();
         assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isZero();
-        int tlsPort = RedisServer.freePort();
-        try (RedisServer tls = RedisServer.start("--tls-port", Integer.toString(tlsPort), "--tls-cert-file", dir.resolve("cert.pem").toString(),
-                "--tls-key-file", dir.resolve("key.pem").toString(), "--tls-ca-cert-file", dir.resolve("cert.pem").toString(),
-                "--tls-auth-clients", "no", "--user", "weft", "on", ">" + PASSWORD, "~*", "&*", "+@all")) {
+        try (RedisServer tls = RedisServer.startTls(dir.resolve("cert.pem"), dir.resolve("key.pem"),
+                "--user", "weft", "on", ">" + PASSWORD, "~*", "&*", "+@all")) {
             assertThat(tls.pid()).isPositive();
+            int tlsPort = tls.tlsPort();
             // A self-signed test certificate: peer verification off here; in production the JVM's truststore verifies it.
             String uri = "rediss://weft:" + PASSWORD + "@127.0.0.1:" + tlsPort + "?verifyPeer=NONE";
             try (RedisStreamsTransport t = RedisStreamsTransport.builder(uri).stream("tls:" + UUID.randomUUID()).build()) {

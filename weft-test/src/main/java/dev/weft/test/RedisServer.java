@@ -34,14 +34,19 @@ import java.util.concurrent.TimeUnit;
  * }</pre>
  */
 public final class RedisServer implements AutoCloseable {
+    /** Starts that lose the race for a port free a moment earlier (another socket took it) are tried again on fresh ports. */
+    private static final int ATTEMPTS = 5;
+
     private final Path dir;
     private final List<String> extra;
     private final int port;
+    private final int tlsPort; // 0: no TLS
     private Process process;
 
-    private RedisServer(Path dir, int port, List<String> extra) {
+    private RedisServer(Path dir, int port, int tlsPort, List<String> extra) {
         this.dir = dir;
         this.port = port;
+        this.tlsPort = tlsPort;
         this.extra = extra;
     }
 
@@ -53,15 +58,26 @@ public final class RedisServer implements AutoCloseable {
     public static RedisServer start(String... extraArgs) {
         List<String> args = new ArrayList<>(List.of("--save", "", "--appendonly", "no"));
         args.addAll(List.of(extraArgs));
-        return startWith(args);
+        return startWith(args, false);
     }
 
     /** A server with AOF and {@code appendfsync always}: an acknowledged write survives a restart. */
     public static RedisServer startDurable() {
-        return startWith(List.of("--save", "", "--appendonly", "yes", "--appendfsync", "always"));
+        return startWith(List.of("--save", "", "--appendonly", "yes", "--appendfsync", "always"), false);
     }
 
-    private static RedisServer startWith(List<String> args) {
+    /**
+     * As {@link #start}, also listening for TLS on a port of its own ({@link #tlsPort()}) with
+     * this certificate and key (the certificate is its CA file too; clients are not asked for one).
+     */
+    public static RedisServer startTls(Path cert, Path key, String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of("--save", "", "--appendonly", "no", "--tls-cert-file", cert.toString(),
+                "--tls-key-file", key.toString(), "--tls-ca-cert-file", cert.toString(), "--tls-auth-clients", "no"));
+        args.addAll(List.of(extraArgs));
+        return startWith(args, true);
+    }
+
+    private static RedisServer startWith(List<String> args, boolean tls) {
         String exe = findOnPath("redis-server");
         if (exe == null) {
             String msg = "redis-server is not on PATH: install it (apt-get install -y --no-install-recommends redis-server) to run the Redis tests";
@@ -70,11 +86,26 @@ public final class RedisServer implements AutoCloseable {
         }
         try {
             Path dir = Files.createTempDirectory("weft-redis-test");
-            RedisServer s = new RedisServer(dir, freePort(), args);
-            s.launch(exe);
-            return s;
+            for (int attempt = 1; ; attempt++) {
+                int port = freePort();
+                int tlsPort = tls ? freePortOtherThan(port) : 0;
+                RedisServer s = new RedisServer(dir, port, tlsPort, args);
+                try {
+                    s.launch(exe);
+                    return s;
+                } catch (PortTaken e) {
+                    if (attempt == ATTEMPTS) throw e;
+                }
+            }
         } catch (IOException e) {
             throw new IllegalStateException("cannot start redis-server: " + e, e);
+        }
+    }
+
+    /** The server exited because a port it was given was taken meanwhile. */
+    private static final class PortTaken extends IOException {
+        PortTaken(String message) {
+            super(message);
         }
     }
 
@@ -95,9 +126,18 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    private static int freePortOtherThan(int taken) throws IOException {
+        int p;
+        do {
+            p = freePort();
+        } while (p == taken);
+        return p;
+    }
+
     private void launch(String exe) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(exe, "--port", Integer.toString(port), "--bind", "127.0.0.1", "--daemonize", "no",
                 "--dir", dir.toString(), "--logfile", dir.resolve("redis.log").toString()));
+        if (tlsPort != 0) cmd.addAll(List.of("--tls-port", Integer.toString(tlsPort)));
         cmd.addAll(extra);
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
         awaitReady();
@@ -108,7 +148,11 @@ public final class RedisServer implements AutoCloseable {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         IOException last = null;
         while (System.nanoTime() < until) {
-            if (!process.isAlive()) throw new IOException("redis-server exited at start: " + Files.readString(dir.resolve("stdout.log")));
+            if (!process.isAlive()) {
+                String why = lastLines(dir.resolve("redis.log"), 3) + Files.readString(dir.resolve("stdout.log"));
+                if (why.contains("Address already in use")) throw new PortTaken("a port was taken before redis-server could bind it: " + why);
+                throw new IOException("redis-server exited at start: " + why);
+            }
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress("127.0.0.1", port), 200);
                 OutputStream out = s.getOutputStream();
@@ -132,9 +176,20 @@ public final class RedisServer implements AutoCloseable {
         throw new IOException("redis-server on port " + port + " did not answer PING within 10 s", last);
     }
 
+    private static String lastLines(Path log, int n) throws IOException {
+        if (!Files.exists(log)) return "";
+        List<String> lines = Files.readAllLines(log);
+        return String.join("\n", lines.subList(Math.max(0, lines.size() - n), lines.size())) + "\n";
+    }
+
     /** Its loopback port. */
     public int port() {
         return port;
+    }
+
+    /** Its TLS port ({@link #startTls}), or 0. */
+    public int tlsPort() {
+        return tlsPort;
     }
 
     /** Its process id. */
