@@ -122,6 +122,14 @@ abstract class CancelNode {
         }
     }
 
+    /**
+     * Hook: whether a removed child must stay on its parent's list for now. A finished task
+     * stays while its thread may be alive, so the scope can wait for that thread (S1).
+     */
+    boolean keepAfterRemoval() {
+        return false;
+    }
+
     /** Hook: a task that has not started yet may finish at once instead of waiting to run. */
     void onEffectivelyCancelled() {}
 
@@ -172,7 +180,7 @@ abstract class CancelNode {
             if (prev == null) return;
             int live = prev.removed ? 0 : 1;
             for (CancelNode c = prev.next; c != null; c = c.next) {
-                if (c.removed) {
+                if (c.removed && !c.keepAfterRemoval()) {
                     prev.next = c.next; // c keeps its own next, for walkers standing on it
                 } else {
                     prev = c;

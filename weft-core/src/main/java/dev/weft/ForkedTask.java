@@ -47,6 +47,12 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
      */
     private Object result;
     private List<Thread> joiners; // guarded by this
+    /**
+     * The thread the scope started for this task (virtual and process tasks), set before it
+     * starts; null for CPU tasks, which run on the pool's threads. Read by the scope's owner to
+     * wait for the thread's end (S1) and by the child-list sweep.
+     */
+    Thread thread;
 
     ForkedTask(Scope scope, String name, int seq, Callable<T> work, ExecutionKind kind, boolean background,
                StartSignal<?> startSignal) {
@@ -127,6 +133,14 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
             end = FAILED;
         }
         result = thrown != null ? thrown : v;
+        // The order below is what S2 and S7 rest on; each step must be visible before the next.
+        // 1. Decide who owns a failure: the caller of start() if the task never signalled (S7).
+        boolean toStarter = startSignal != null && startSignal.claimEnd(this, thrown);
+        // 2. The scope records the failure and is cancelled BEFORE anyone can see this task
+        //    failed: a joiner woken by the final state finds its scope cancelled, so what it
+        //    rethrows counts as a consequence of this failure, not as a second one (S2).
+        if (end == FAILED && !toStarter) scope().recordFailure(this, thrown);
+        // 3. Publish the outcome and wake whoever waits on it.
         STATE.setVolatile(this, end); // publishes result
         List<Thread> toWake;
         synchronized (this) {
@@ -134,11 +148,37 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
             joiners = null;
         }
         if (toWake != null) toWake.forEach(LockSupport::unpark);
-        Throwable failure = end == FAILED ? thrown : null;
-        if (startSignal != null && startSignal.finishedBeforeStart(this, end, thrown)) {
-            failure = null; // the caller of start() gets it instead of the scope (S7)
+        if (toStarter) startSignal.settle();
+        // 4. Only now may the scope's owner see the task gone.
+        scope().taskFinished(this);
+    }
+
+    @Override
+    boolean keepAfterRemoval() {
+        return threadMayBeAlive();
+    }
+
+    /**
+     * Whether this task's own thread (a virtual thread it was forked on) may still be alive: the
+     * scope joins such threads before it returns (S1), and keeps the node linked until then.
+     */
+    boolean threadMayBeAlive() {
+        Thread t = thread;
+        return t != null && t.isAlive();
+    }
+
+    /** Waits, ignoring interrupts, until the thread this task was forked on has terminated (S1). */
+    boolean joinThread() {
+        Thread t = thread;
+        boolean interrupted = false;
+        while (t != null && t.isAlive()) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
-        scope().taskFinished(this, failure);
+        return interrupted;
     }
 
     @Override

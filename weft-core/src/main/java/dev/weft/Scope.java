@@ -379,7 +379,13 @@ public final class Scope extends CancelNode {
             while (true) {
                 long c = (long) COUNTS.getVolatile(this);
                 if (live(c) == 0) {
-                    if (COUNTS.compareAndSet(this, c, c | CLOSED)) return foreign;
+                    if (COUNTS.compareAndSet(this, c, c | CLOSED)) {
+                        // S1: every task's code is done; wait for their threads to end too, so
+                        // no thread this scope started is alive when run returns. A task drops
+                        // the count as the last thing it does, so this rarely waits, and briefly.
+                        if (joinTaskThreads()) Thread.currentThread().interrupt();
+                        return foreign;
+                    }
                     continue; // a task forked meanwhile
                 }
                 if (!marked) {
@@ -401,16 +407,36 @@ public final class Scope extends CancelNode {
         }
     }
 
+    /**
+     * Joins the threads of this scope's tasks that are still alive (S1). Finished tasks stay on the
+     * child list while their thread may be alive (the sweep keeps them), so the list holds every
+     * one; the scope is closed, so the list no longer changes. Returns true if interrupted meanwhile
+     * (the caller sets the status again; the scope's own cancellation clears it on the way out).
+     */
+    private boolean joinTaskThreads() {
+        boolean interrupted = false;
+        for (CancelNode c = firstChild(); c != null; c = c.nextSibling()) {
+            if (c instanceof ForkedTask<?> t && t.threadMayBeAlive()) interrupted |= t.joinThread();
+        }
+        return interrupted;
+    }
+
     private boolean noLiveTasks() {
         return live((long) COUNTS.getVolatile(this)) == 0;
     }
 
-    void taskFinished(ForkedTask<?> task, Throwable failure) {
-        if (failure != null) {
-            // Recorded before the count drops, so the owner sees it once it sees the task gone.
-            addFailure(task.name(), failure);
-            cancel(CancelReason.taskFailed(task.name(), failure));
-        }
+    /**
+     * Records a task's failure and cancels the scope (S2). Called by the task before it publishes
+     * its final state, so that nobody can see the task failed while the scope is not yet
+     * cancelled, and before the count drops, so the owner sees the failure once it sees the task gone.
+     */
+    void recordFailure(ForkedTask<?> task, Throwable failure) {
+        addFailure(task.name(), failure);
+        cancel(CancelReason.taskFailed(task.name(), failure));
+    }
+
+    /** The task's outcome is out (and its failure recorded): it leaves the scope's counts. */
+    void taskFinished(ForkedTask<?> task) {
         unlinkChild(task);
         long delta = task.background ? LIVE : LIVE | ORDINARY;
         long c = (long) COUNTS.getAndAdd(this, -delta) - delta;
@@ -655,6 +681,7 @@ public final class Scope extends CancelNode {
             } else {
                 Thread t = VIRTUAL.newThread(task);
                 t.setName(task.threadName());
+                task.thread = t; // before start: the owner joins it before the scope returns (S1)
                 t.start();
             }
         } catch (RejectedExecutionException | OutOfMemoryError e) {

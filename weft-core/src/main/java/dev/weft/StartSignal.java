@@ -5,12 +5,19 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The rendezvous between {@link Scope#start} and a task's {@link TaskStatus#started}. Settled
  * exactly once: by {@code started(value)}, or by the task finishing first.
+ *
+ * <p>A task that finishes first does it in two steps ({@link #claimEnd}, then {@link #settle}),
+ * because the starter reads the task's final state: the claim decides, before anything is
+ * published, that the outcome goes to the starter and not to the scope (so the scope neither
+ * records nor is cancelled by it); the settle wakes the starter once the final state is out.
  */
 final class StartSignal<V> implements TaskStatus<V> {
     private final Thread starter = Thread.currentThread();
     /** Written under the monitor; read without it by the waiting starter. */
     private volatile boolean settled;
     private boolean signalled;
+    /** The task ended before signalling; settled follows once its final state is published. */
+    private boolean ended;
     private V value;
     private Throwable thrown;
     private ForkedTask<?> task;
@@ -18,7 +25,7 @@ final class StartSignal<V> implements TaskStatus<V> {
     @Override
     public void started(V v) {
         synchronized (this) {
-            if (settled) {
+            if (settled || ended) {
                 throw new IllegalStateException(signalled
                         ? "started() was already called for this task: call it exactly once"
                         : "started() called after the task finished");
@@ -30,16 +37,25 @@ final class StartSignal<V> implements TaskStatus<V> {
         LockSupport.unpark(starter);
     }
 
-    /** Called when the task ends; true if it ended before signalling, so the starter takes the outcome. */
-    boolean finishedBeforeStart(ForkedTask<?> t, int end, Throwable th) {
+    /**
+     * Called when the task ends, before its final state is published; true if it ended before
+     * signalling, so the starter takes the outcome. The caller must then publish the task's
+     * final state and call {@link #settle()}.
+     */
+    synchronized boolean claimEnd(ForkedTask<?> t, Throwable th) {
+        if (settled) return false;
+        task = t;
+        thrown = th;
+        ended = true;
+        return true;
+    }
+
+    /** Wakes the starter after {@link #claimEnd} returned true and the task's final state is out. */
+    void settle() {
         synchronized (this) {
-            if (settled) return false;
-            task = t;
-            thrown = th;
             settled = true;
         }
         LockSupport.unpark(starter);
-        return true;
     }
 
     /** Whether the task ended with a failure (not a cancellation) before it called started(). */
