@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceFieldUpdater;
 
 /**
@@ -28,6 +29,11 @@ final class BatchDomain {
      * siblings "blocked" and send the next level's first key alone.
      */
     private final AtomicInteger completing = new AtomicInteger();
+    /**
+     * Tasks forked into the tree since this domain exists, counted after each is linked: a walk
+     * that sees this change missed a task (see {@code Quiescence}, "no premature dispatch").
+     */
+    private final AtomicLong forks = new AtomicLong();
     /** The node found busy by the last walk: usually still busy, so the next walk starts there. */
     private volatile CancelNode busyHint;
 
@@ -54,6 +60,11 @@ final class BatchDomain {
     <K, V> LoaderState<K, V> existingState(Loader<K, V> loader) {
         @SuppressWarnings("unchecked") LoaderState<K, V> s = (LoaderState<K, V>) states.get(loader);
         return s;
+    }
+
+    /** A task was forked into the tree and linked to its scope. */
+    void forked() {
+        forks.incrementAndGet();
     }
 
     void pendingAdded() {
@@ -91,11 +102,16 @@ final class BatchDomain {
             }
         }
         if (waiting.isEmpty()) return;
-        CancelNode busy = Quiescence.findBusy(root, busyHint);
+        long forksBefore = forks.get();
+        Quiescence.Seen seen = new Quiescence.Seen();
+        CancelNode busy = Quiescence.findBusy(root, busyHint, seen);
         if (busy != null) {
             if (busy != busyHint) busyHint = busy;
             return;
         }
+        // The walk saw every thread blocked, one at a time: only if nothing woke and nothing was
+        // forked meanwhile were they all blocked at once (B1; see Quiescence, "no premature dispatch").
+        if (!seen.stillBlocked() || forks.get() != forksBefore) return;
         for (int i = 0; i < waiting.size(); i++) waiting.get(i).dispatchIf(ids.get(i), DispatchReason.QUIESCENCE);
     }
 }

@@ -670,6 +670,10 @@ public final class Scope extends CancelNode {
         int seq = (int) TASK_SEQ.getAndAdd(this, 1) + 1;
         ForkedTask<T> task = new ForkedTask<>(this, taskName, seq, work, kind, background, signal);
         linkChild(task);
+        // [batching, ADR 0013] counted after the link, before this thread can park: a quiescence
+        // walk that missed the new task sees the count change (Quiescence, "no premature dispatch").
+        BatchDomain batching = batchRoot.batching;
+        if (batching != null) batching.forked();
         if (background && backgroundCancelled) task.cancel(CancelReason.scopeFinished(name));
         try {
             if (kind == ExecutionKind.CPU) {
