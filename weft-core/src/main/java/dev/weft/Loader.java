@@ -284,6 +284,28 @@ public final class Loader<K, V> {
          * How long a batch may wait for more keys after its first one before it is sent anyway
          * ({@link DispatchReason#DELAY}): the fallback when a thread of the tree is busy outside
          * Weft, and the only trigger outside any scope. Default 5 ms; zero sends every batch at once.
+         *
+         * <h4>What to choose</h4>
+         * In a tree whose threads only load and wait in Weft, the delay never fires: quiescence
+         * sends each level the moment it is complete, whatever the delay. It matters only while
+         * some thread of the tree is busy outside Weft between loads (CPU work, JDBC, a blocking
+         * client, {@code Thread.sleep}), or is runnable and waiting for a core: then the batch
+         * waits for that thread up to this long, and a level whose last key comes later than the
+         * delay is split in two ({@code DELAY}, then {@code QUIESCENCE}). So:
+         * <ul>
+         *   <li>make it longer than the longest stretch a thread of the tree spends between the
+         *   loads of one level, with room for a busy machine (on two loaded cores, forking and
+         *   scheduling a level of a hundred tasks, or a millisecond of CPU work per task, can take
+         *   well over 5 ms): the N+1 example, whose levels fork dozens of tasks, uses 1 s, and its
+         *   levels never split;</li>
+         *   <li>make it shorter than the latency you accept for a caller outside any scope, or
+         *   whose tree stays busy (a long CPU task beside the loads): those callers always wait the
+         *   full delay.</li>
+         * </ul>
+         * The 5 ms default suits trees that do little outside Weft and callers that want an
+         * answer soon; raise it for trees that do real work between loads. Watch
+         * {@link LoaderStatistics#batches(DispatchReason)}: many {@code DELAY} batches in trees that
+         * should batch by quiescence mean the delay is too short.
          */
         public Builder<K, V> maxDelay(Duration maxDelay) {
             Objects.requireNonNull(maxDelay, "maxDelay");

@@ -71,8 +71,14 @@ import java.util.concurrent.locks.LockSupport;
  * not woken; call {@link Weft#checkpoint()} in the catch block, which throws {@link Cancelled}
  * and sets the interrupt again. Weft's own waits never lose a cancellation.
  *
- * <p>A scope is bound to the thread that opened it; forks may come from its body, its tasks,
- * or any thread holding the scope while it is open.
+ * <h2>Who may fork</h2>
+ * A scope is bound to the thread that opened it. Its body, its tasks and code nested in them
+ * (their threads, scopes they open) may fork into it as long as it is open, also after the body
+ * returned, while the scope waits for its tasks. Any other thread holding the scope may fork into
+ * it only while the body runs (say, a server's handler threads forking into a scope whose body
+ * waits for shutdown); once the body has returned, such a fork throws
+ * {@link IllegalStateException}. So only the scope's own work can keep it open after its body
+ * returns, and a closed scope (every task done) takes no forks at all.
  */
 public final class Scope extends CancelNode {
 
@@ -569,7 +575,12 @@ public final class Scope extends CancelNode {
         return fork(null, work);
     }
 
-    /** Forks {@code work} on a new virtual thread with the given name (shown in thread dumps). */
+    /**
+     * Forks {@code work} on a new virtual thread with the given name (shown in thread dumps).
+     *
+     * @throws IllegalStateException if the scope is closed, or if its body has returned and the
+     *                               calling thread is not inside the scope (see "Who may fork")
+     */
     public <T> Task<T> fork(String name, Callable<T> work) {
         return launch(name, work, ExecutionKind.VIRTUAL, false, null);
     }
@@ -578,6 +589,13 @@ public final class Scope extends CancelNode {
      * Forks a background (daemon) task: the scope does not wait for it to finish by itself, but
      * cancels it once the body and every ordinary task are done, then waits for it (S8). Its
      * failures are still reported; its cancellation is not.
+     *
+     * <p>A background task may never run at all: one forked as the body returns, or when only
+     * background tasks are left, can be cancelled before its thread starts, and a task cancelled
+     * before it begins does not run its code (ADR 0005). Do not give it work that must happen
+     * (a cleanup, a release); fork that as an ordinary task, or use {@link #start}.
+     *
+     * @throws IllegalStateException as {@link #fork(String, Callable)}
      */
     public <T> Task<T> forkBackground(Callable<T> work) {
         return forkBackground(null, work);
@@ -657,11 +675,18 @@ public final class Scope extends CancelNode {
     private <T> ForkedTask<T> launch(String taskName, Callable<T> work, ExecutionKind kind, boolean background,
                                      StartSignal<?> signal) {
         Objects.requireNonNull(work, "work: pass the code the task runs");
+        long seen = (long) COUNTS.getVolatile(this);
+        if ((seen & (BODY_DONE | CLOSED)) == BODY_DONE && !isAncestorOfCurrent()) {
+            throw new IllegalStateException("scope '" + name + "' takes no forks from outside any more: its body has "
+                    + "returned, so only its own tasks (and code nested in them) may fork into it now; fork from "
+                    + "another thread only while the body runs, or hand the work to a task of the scope");
+        }
         long delta = background ? LIVE : LIVE | ORDINARY;
         long c = (long) COUNTS.getAndAdd(this, delta);
         if ((c & CLOSED) != 0) {
             COUNTS.getAndAdd(this, -delta);
-            throw new IllegalStateException("scope '" + name + "' is closed: fork from its body or its tasks while it is open");
+            throw new IllegalStateException("scope '" + name + "' is closed: its body and every task have finished; "
+                    + "fork into a scope only while it is open");
         }
         if (live(c) == COUNT_MASK - 1) {
             COUNTS.getAndAdd(this, -delta);
@@ -698,6 +723,14 @@ public final class Scope extends CancelNode {
             throw e;
         }
         return task;
+    }
+
+    /** Whether the current thread runs in this scope: its body, one of its tasks, or code nested in them. */
+    private boolean isAncestorOfCurrent() {
+        for (CancelNode n = Current.node(); n != null; n = n.parent) {
+            if (n == this) return true;
+        }
+        return false;
     }
 
     // ---------------------------------------------------------------- control and inspection

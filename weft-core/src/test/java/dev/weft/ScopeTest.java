@@ -194,6 +194,58 @@ class ScopeTest {
     }
 
     @Test
+    void s1_anOutsideThreadMayForkWhileTheBodyRuns_andTheScopeWaitsForThatTask() throws Exception {
+        AtomicReference<Scope> opened = new AtomicReference<>();
+        CountDownLatch outsiderForked = new CountDownLatch(1);
+        AtomicBoolean outsideTaskFinished = new AtomicBoolean();
+        Thread outsider = Thread.ofPlatform().start(() -> {
+            spinUntil("the scope to open", () -> opened.get() != null);
+            opened.get().fork("from-outside", () -> {
+                outsiderForked.countDown();
+                Weft.sleep(Duration.ofMillis(5)); // still running when the body returns
+                outsideTaskFinished.set(true);
+                return null;
+            });
+        });
+        Scope.builder().name("served").run(scope -> {
+            opened.set(scope);
+            await(outsiderForked);
+            return null;
+        });
+        assertThat(outsideTaskFinished).as("run waited for the task forked from outside").isTrue();
+        outsider.join();
+    }
+
+    @Test
+    void anOutsideForkAfterTheBodyReturnedFailsWithAClearMessage() throws Exception {
+        AtomicReference<Throwable> lateFork = new AtomicReference<>();
+        CountDownLatch mayEnd = new CountDownLatch(1);
+        AtomicReference<Scope> opened = new AtomicReference<>();
+        Thread owner = Thread.currentThread();
+        Thread outsider = Thread.ofPlatform().start(() -> {
+            spinUntil("the scope to close", () -> opened.get() != null && LockSupport.getBlocker(owner) == opened.get());
+            try {
+                opened.get().fork("too-late", () -> "must not run");
+            } catch (Throwable e) {
+                lateFork.set(e);
+            }
+            mayEnd.countDown();
+        });
+        Scope.builder().name("served").run(scope -> {
+            scope.fork("holds-the-scope-open", () -> {
+                await(mayEnd);
+                return null;
+            });
+            opened.set(scope);
+            return null;
+        });
+        outsider.join();
+        assertThat(lateFork.get()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("scope 'served' takes no forks from outside any more")
+                .hasMessageContaining("fork from another thread only while the body runs");
+    }
+
+    @Test
     void forkAfterTheScopeClosedFailsWithAClearMessage() {
         AtomicReference<Scope> leaked = new AtomicReference<>();
         Scope.builder().name("leaky").run(scope -> {

@@ -35,6 +35,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class NPlusOneQueries {
 
     static final int USERS = 20, POSTS_PER_USER = 3, COMMENTS_PER_POST = 2;
+    /**
+     * The loaders' delay window. Each level forks dozens of tasks, and until each has loaded its
+     * key it is runnable, so the batch waits for it; on a busy machine that can take longer than
+     * the 5 ms default, which would split a level by DELAY. Quiescence still sends each level the
+     * moment it is complete, so this is a bound, not a wait (see Loader.Builder#maxDelay, "What to
+     * choose").
+     */
     static final Duration WINDOW = Duration.ofSeconds(1);
 
     private final String url;
