@@ -62,10 +62,17 @@ import java.util.function.Supplier;
  *   <li><b>Switches (E6).</b> {@link #disable} / {@link #enable} a handler by name at run time;
  *   while off it gets no new events (they are counted as skipped), events already queued for it
  *   are still delivered.</li>
- *   <li><b>Bounded (E7).</b> At most {@code capacity} events wait in handler queues; when it is
- *   full, {@code emit} blocks or throws by {@link FullPolicy}. Events a scope holds check for room
- *   when they are emitted and wait for it when their scope ends. Nothing is dropped silently: an
- *   event is handled, parked as a dead letter, or refused at the emit call.</li>
+ *   <li><b>Bounded (E7).</b> At most {@link Builder#capacity capacity} events are in flight: an
+ *   event counts once, from when it is queued for a handler (an {@code ASYNC} one, a {@code SYNC}
+ *   one busy with an earlier event, or a transport's outbox) until every handler it went to is
+ *   done with it: while it waits, while a handler runs it, and while it waits for a retry. When the
+ *   capacity is used up, {@code emit} blocks or throws by {@link FullPolicy}. Events a scope holds
+ *   do not count: they check for room when they are emitted and wait for it when their scope ends.
+ *   An event that only idle {@code SYNC} handlers take runs inline and never counts. Only an event
+ *   already accepted may pass the bound: one a {@code SYNC} handler failed inline and retries
+ *   later, or one that finds such a handler busy after all (another thread got there first).
+ *   Nothing is dropped silently: an event is handled, parked as a dead letter, or refused at the
+ *   emit call.</li>
  *   <li><b>Transports (E8).</b> After their scope succeeded, events also go to the bus's
  *   {@link Transport}s, encoded by its {@link EventCodec}, through an outbox per transport with
  *   the same retries and dead letters; what queued up for a transport goes out in one
@@ -313,8 +320,11 @@ public final class EventBus implements AutoCloseable {
     }
 
     private EventRejectedException queueFull(String name) {
-        return reject(EventRejectedException.Reason.QUEUE_FULL, name, "event '" + name + "' not emitted: the dispatch queue is full ("
-                + capacity.capacity() + " events wait for handlers); slow handlers hold it up, see statistics(), or raise capacity / use FullPolicy.BLOCK");
+        return reject(EventRejectedException.Reason.QUEUE_FULL, name, "event '" + name + "' not emitted: the bus is full, its capacity of "
+                + capacity.capacity() + " events in flight is used up (" + capacity.used() + " in flight: an event counts once from when it"
+                + " is queued for a handler until every handler it went to is done with it, while it waits, while a handler runs it and"
+                + " while it waits for a retry); slow handlers hold it up, see statistics(); raise EventBus.Builder.capacity(..) or use"
+                + " FullPolicy.BLOCK");
     }
 
     private EventRejectedException reject(EventRejectedException.Reason reason, String name, String message) {
@@ -682,14 +692,21 @@ public final class EventBus implements AutoCloseable {
             return this;
         }
 
-        /** How many events may wait in handler queues (E7); default 10,000. */
+        /**
+         * How many events may be in flight at once (E7); default 10,000. An event counts once, from
+         * when it is queued for a handler until every handler it went to is done with it: waiting,
+         * being handled (so a capacity of 2 with one busy handler lets one more event wait), or
+         * waiting for a retry. Events held by open scopes and events run inline by idle
+         * {@link HandlerMode#SYNC} handlers do not count. When it is used up, {@code emit} acts by
+         * {@link #whenFull}. {@link BusStatistics#queued()} shows how many are in flight.
+         */
         public Builder capacity(int capacity) {
             if (capacity < 1) throw new IllegalArgumentException("capacity is " + capacity + ": it must be at least 1");
             this.capacity = capacity;
             return this;
         }
 
-        /** What emit does when the queue is full; default {@link FullPolicy#BLOCK}. */
+        /** What emit does when the {@link #capacity} is used up; default {@link FullPolicy#BLOCK}. */
         public Builder whenFull(FullPolicy policy) {
             this.whenFull = Objects.requireNonNull(policy, "policy");
             return this;
