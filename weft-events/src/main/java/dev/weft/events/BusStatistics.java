@@ -11,8 +11,10 @@ import java.util.List;
  * @param heldInScopes         events held by scopes that have not completed yet (E4)
  * @param discardedByFailedScopes events dropped because their scope failed (policy ON_SUCCESS)
  * @param dispatched           events routed to handlers (locally emitted, after their scope, or received from a transport)
- * @param queued               events waiting in handler queues now
- * @param capacity             the bound on {@code queued} (E7)
+ * @param queued               events in flight now, counted against {@code capacity}: each once, from when it was
+ *                             queued for a handler until every handler it went to is done with it (waiting,
+ *                             being handled, or waiting for a retry); events held by scopes are in {@code heldInScopes}
+ * @param capacity             the bound on {@code queued} (E7), see {@link EventBus.Builder#capacity}
  * @param deadLetters          letters in the dead-letter store now
  * @param handlers             one entry per handler and transport outbox, in registration order
  */
@@ -31,7 +33,8 @@ public record BusStatistics(long emitted, long rejected, long heldInScopes, long
      * @param matches        the type or name pattern it matches
      * @param mode           where it runs
      * @param enabled        whether it is switched on (E6)
-     * @param queued         events waiting for it (a retry waiting included)
+     * @param queued         events waiting for it, the one waiting for a retry included (not the one it is running;
+     *                       for a transport's outbox, the batch being published is included)
      * @param delivered      events it started on
      * @param succeeded      events it handled
      * @param failedAttempts tries that threw

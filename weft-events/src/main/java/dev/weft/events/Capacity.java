@@ -6,9 +6,18 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The bound of the dispatch queue (E7): how many events may wait in handler queues at once. An
- * event takes one permit when it is queued anywhere and gives it back once every handler it was
- * queued for is done with it.
+ * The bound of the dispatch queue (E7): how many events may be in flight at once. An event takes
+ * one permit when it is dispatched and some handler it goes to would queue it (an ASYNC handler, a
+ * SYNC one busy with an earlier event, a transport's outbox), and gives it back once every handler
+ * it went to is done with it (handled or dead-lettered). So it counts once, however many handlers
+ * it went to: while it waits in a queue, while a handler runs it, and while it waits for a retry.
+ * Events held by open scopes take no permit (emit only checks for room; the hand-off waits for a
+ * permit when the scope ends), nor do events that only idle SYNC handlers took inline.
+ *
+ * <p>The bound is passed only by an event already accepted that must not be lost, taken with
+ * {@link #forceAcquire}: one that a SYNC handler failed on the dispatching thread and retries
+ * later, or one that found a SYNC handler busy after all (another thread got to it between the
+ * dispatcher's look and its delivery).
  */
 // Implementer's note. The fast path is a CAS on `used`; the lock and condition are touched only
 // when someone waits (BLOCK policy on a full queue) or when there are waiters to wake. A waiter
@@ -106,7 +115,7 @@ final class Capacity {
                     Thread.currentThread().interrupt();
                     Weft.checkpoint(); // Cancelled with the scope's reason, if that is why
                     throw new EventRejectedException(EventRejectedException.Reason.QUEUE_FULL, "?",
-                            "interrupted while waiting for room in the event queue (" + capacity + " events)");
+                            "interrupted while waiting for room: the bus's capacity of " + capacity + " events in flight is used up");
                 }
             }
         } finally {

@@ -44,7 +44,9 @@ import java.util.function.Supplier;
  * <ul>
  *   <li><b>Declared events only (E3).</b> Emitting an undeclared type or a payload that fails
  *   validation throws {@link EventRejectedException} at the emit call, naming the event and the
- *   problem; nothing is held or dispatched.</li>
+ *   problem; nothing is held or dispatched. So does a payload the bus's {@link EventCodec} cannot
+ *   encode, when a transport takes the event: such events are encoded at the emit call (see
+ *   {@link #emit}).</li>
  *   <li><b>After the scope (E4).</b> Inside a {@link Scope}, events are held by the innermost
  *   scope and, when it ends: by default ({@link DispatchPolicy#ON_SUCCESS}) dispatched only if it
  *   succeeded; {@link DispatchPolicy#ALWAYS} either way; {@link DispatchPolicy#IMMEDIATELY} not
@@ -62,19 +64,27 @@ import java.util.function.Supplier;
  *   <li><b>Switches (E6).</b> {@link #disable} / {@link #enable} a handler by name at run time;
  *   while off it gets no new events (they are counted as skipped), events already queued for it
  *   are still delivered.</li>
- *   <li><b>Bounded (E7).</b> At most {@code capacity} events wait in handler queues; when it is
- *   full, {@code emit} blocks or throws by {@link FullPolicy}. Events a scope holds check for room
- *   when they are emitted and wait for it when their scope ends. Nothing is dropped silently: an
- *   event is handled, parked as a dead letter, or refused at the emit call.</li>
+ *   <li><b>Bounded (E7).</b> At most {@link Builder#capacity capacity} events are in flight: an
+ *   event counts once, from when it is queued for a handler (an {@code ASYNC} one, a {@code SYNC}
+ *   one busy with an earlier event, or a transport's outbox) until every handler it went to is
+ *   done with it: while it waits, while a handler runs it, and while it waits for a retry. When the
+ *   capacity is used up, {@code emit} blocks or throws by {@link FullPolicy}. Events a scope holds
+ *   do not count: they check for room when they are emitted and wait for it when their scope ends.
+ *   An event that only idle {@code SYNC} handlers take runs inline and never counts. Only an event
+ *   already accepted may pass the bound: one a {@code SYNC} handler failed inline and retries
+ *   later, or one that finds such a handler busy after all (another thread got there first).
+ *   Nothing is dropped silently: an event is handled, parked as a dead letter, or refused at the
+ *   emit call.</li>
  *   <li><b>Transports (E8).</b> After their scope succeeded, events also go to the bus's
- *   {@link Transport}s, encoded by its {@link EventCodec}, through an outbox per transport with
- *   the same retries and dead letters; what queued up for a transport goes out in one
+ *   {@link Transport}s, encoded by its {@link EventCodec} at the emit call, through an outbox per
+ *   transport with the same retries and dead letters; what queued up for a transport goes out in one
  *   {@link Transport#publishAll} call (pipelined, up to {@link Builder#outboxBatchSize}), retried as
  *   a unit while the broker does not confirm; {@link #consume} dispatches events received from one.</li>
  *   <li>Thread-safe: emit, subscribe and switch from any thread.</li>
  * </ul>
  */
 // Implementer's note. emit() does: declared-type lookup (exact class), validation, envelope,
+// encoding if a transport takes the event (transportedBy, fixed at build: transports never change),
 // then either holds the event in the scope's ScopeBuffer (one per bus and open scope, created on
 // the first emit, which registers the scope's completion action) or dispatches it. dispatch()
 // looks up the route (the matching slots for the payload's class, cached, rebuilt on every
@@ -104,6 +114,8 @@ public final class EventBus implements AutoCloseable {
     private final RetryPolicy defaultRetry;
     private final DeadLetterStore deadLetters;
     private final EventCodec codec;
+    /** For each declared type that some transport takes: "transport 'x'" or "transports 'x', 'y'"; empty without transports. */
+    private final Map<Class<?>, String> transportedBy;
     private final Supplier<Map<String, String>> trace;
     /** Deterministic mode (for tests): everything runs on the calling thread. */
     final boolean synchronous;
@@ -137,6 +149,15 @@ public final class EventBus implements AutoCloseable {
         this.defaultRetry = b.retry;
         this.deadLetters = b.deadLetters;
         this.codec = b.codec;
+        Map<Class<?>, String> transported = new LinkedHashMap<>();
+        for (EventType<?> t : b.types.values()) {
+            List<String> takers = new ArrayList<>();
+            for (Builder.TransportSpec spec : b.transports) {
+                if (HandlerSlot.compile(spec.pattern).matcher(t.name()).matches()) takers.add("'" + spec.transport.name() + "'");
+            }
+            if (!takers.isEmpty()) transported.put(t.type(), (takers.size() == 1 ? "transport " : "transports ") + String.join(", ", takers));
+        }
+        this.transportedBy = Map.copyOf(transported);
         this.trace = b.trace;
         this.synchronous = b.synchronous;
         // A random 64-bit prefix per bus (version-4 UUID layout) and a sequence: unique ids
@@ -185,9 +206,23 @@ public final class EventBus implements AutoCloseable {
      * <p>Handlers that take the whole {@link Envelope} (name patterns) see its id, time and trace
      * context; the time is when {@code emit} was called.
      *
-     * @throws EventRejectedException if the type is undeclared, the payload invalid, the queue
-     *                                full under {@link FullPolicy#FAIL}, or the bus closed; then
-     *                                nothing of the event was held or dispatched
+     * <p><b>Events that leave the process are encoded here.</b> If a transport of the bus takes
+     * the event (its name matches the transport's pattern, even while that transport's outbox is
+     * {@linkplain #disable switched off}), {@code emit} encodes it with the bus's
+     * {@link EventCodec} on the calling thread, also when a scope holds it, and keeps the bytes with
+     * it: a payload the codec cannot write fails here, like an invalid one (E3), instead of becoming
+     * a transport's dead letter later, and the event is never encoded again (the outbox publishes
+     * those bytes). The encoding thus costs the caller, inside its request, rather than the
+     * dispatching thread after it; events no transport takes are never encoded. When an emit in a
+     * scope throws, nothing of that event is held; if the exception leaves the scope, the scope
+     * fails and, by the default policy, none of its events is dispatched or sent: nothing of the
+     * unit of work goes out. A caller that catches the exception and lets the scope succeed has
+     * chosen to go on without that one event.
+     *
+     * @throws EventRejectedException if the type is undeclared, the payload invalid or not
+     *                                encodable for a transport that takes it, the capacity used up
+     *                                under {@link FullPolicy#FAIL}, or the bus closed; then
+     *                                nothing of the event was held, dispatched or sent
      * @throws dev.weft.Cancelled     if the scope is cancelled while a {@link FullPolicy#BLOCK} emit waits for room
      */
     public void emit(Object payload) {
@@ -203,6 +238,10 @@ public final class EventBus implements AutoCloseable {
         DispatchPolicy p = policyOf(type);
         Scope scope = p == DispatchPolicy.IMMEDIATELY ? null : Scope.current().orElse(null);
         InFlight f = new InFlight(this, payload, type);
+        if (!transportedBy.isEmpty()) {
+            String transports = transportedBy.get(payload.getClass());
+            if (transports != null) encodeForTransports(f, type, transports);
+        }
         if (scope == null) {
             dispatch(f, whenFull);
         } else {
@@ -216,6 +255,21 @@ public final class EventBus implements AutoCloseable {
             heldCount.increment();
         }
         emitted.increment();
+    }
+
+    /** Encodes {@code f} for the transports that will take it, so an unencodable payload fails at the emit call (E3). */
+    private void encodeForTransports(InFlight f, EventType<?> type, String transports) {
+        try {
+            f.wire();
+        } catch (RuntimeException cannot) {
+            String codecName = codec.getClass().getSimpleName().isEmpty() ? codec.getClass().getName() : codec.getClass().getSimpleName();
+            EventRejectedException e = reject(EventRejectedException.Reason.UNENCODABLE, type.name(), "event '" + type.name() + "' ("
+                    + f.payload.getClass().getSimpleName() + ") cannot be encoded for " + transports + " by the bus's codec (" + codecName
+                    + "): " + cannot.getMessage() + "; nothing of it was held or sent. Make the payload's type one the codec can write"
+                    + " (e.g. register a Jackson module for it) or fix the codec");
+            e.initCause(cannot);
+            throw e;
+        }
     }
 
     /** A new envelope for {@code payload}: a fresh id, the clock's time now, the trace context here. */
@@ -313,8 +367,11 @@ public final class EventBus implements AutoCloseable {
     }
 
     private EventRejectedException queueFull(String name) {
-        return reject(EventRejectedException.Reason.QUEUE_FULL, name, "event '" + name + "' not emitted: the dispatch queue is full ("
-                + capacity.capacity() + " events wait for handlers); slow handlers hold it up, see statistics(), or raise capacity / use FullPolicy.BLOCK");
+        return reject(EventRejectedException.Reason.QUEUE_FULL, name, "event '" + name + "' not emitted: the bus is full, its capacity of "
+                + capacity.capacity() + " events in flight is used up (" + capacity.used() + " in flight: an event counts once from when it"
+                + " is queued for a handler until every handler it went to is done with it, while it waits, while a handler runs it and"
+                + " while it waits for a retry); slow handlers hold it up, see statistics(); raise EventBus.Builder.capacity(..) or use"
+                + " FullPolicy.BLOCK");
     }
 
     private EventRejectedException reject(EventRejectedException.Reason reason, String name, String message) {
@@ -682,14 +739,21 @@ public final class EventBus implements AutoCloseable {
             return this;
         }
 
-        /** How many events may wait in handler queues (E7); default 10,000. */
+        /**
+         * How many events may be in flight at once (E7); default 10,000. An event counts once, from
+         * when it is queued for a handler until every handler it went to is done with it: waiting,
+         * being handled (so a capacity of 2 with one busy handler lets one more event wait), or
+         * waiting for a retry. Events held by open scopes and events run inline by idle
+         * {@link HandlerMode#SYNC} handlers do not count. When it is used up, {@code emit} acts by
+         * {@link #whenFull}. {@link BusStatistics#queued()} shows how many are in flight.
+         */
         public Builder capacity(int capacity) {
             if (capacity < 1) throw new IllegalArgumentException("capacity is " + capacity + ": it must be at least 1");
             this.capacity = capacity;
             return this;
         }
 
-        /** What emit does when the queue is full; default {@link FullPolicy#BLOCK}. */
+        /** What emit does when the {@link #capacity} is used up; default {@link FullPolicy#BLOCK}. */
         public Builder whenFull(FullPolicy policy) {
             this.whenFull = Objects.requireNonNull(policy, "policy");
             return this;

@@ -12,6 +12,11 @@ public class EventRejectedException extends RuntimeException {
         UNDECLARED,
         /** Its payload failed validation (E3). */
         INVALID,
+        /**
+         * A transport of the bus takes it, and the bus's {@link EventCodec} cannot encode its
+         * payload (E3): usually a payload type the codec does not know how to write.
+         */
+        UNENCODABLE,
         /** The dispatch queue was full and the policy is {@link FullPolicy#FAIL} (E7). */
         QUEUE_FULL,
         /** The bus was closed. */

@@ -146,9 +146,9 @@ final class HandlerSlot {
         f.envelope(); // made here, on the emitting thread, before the owner takes it
         if (batchInvoker != null) {
             try {
-                f.wire(); // encoded here too, so the outbox's thread only publishes
+                f.wire(); // emit encoded a local event already (E3); a replayed dead letter is encoded here, so the outbox only publishes
             } catch (RuntimeException encodingFailed) {
-                // Left unencoded: the outbox tries again, and the failure becomes its dead letter.
+                // A replayed letter left unencoded: the outbox tries again, and the failure becomes its dead letter.
             }
         }
         f.ensurePermit(bus.capacity);

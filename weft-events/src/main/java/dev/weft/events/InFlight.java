@@ -69,10 +69,13 @@ final class InFlight {
     }
 
     /**
-     * The event as a transport message, encoded now if it was not yet. The dispatching thread
-     * encodes it when it queues the event for a transport's outbox ({@link HandlerSlot#deliver}),
-     * so the outbox's thread only batches and publishes; if encoding fails there, the outbox tries
-     * again and the failure ends as that outbox's dead letter. The queue hand-off publishes it.
+     * The event as a transport message, encoded now if it was not yet. A local event a transport
+     * takes is encoded by {@link EventBus#emit} on the emitting thread (a failure refuses the
+     * emit, E3), before it is held or dispatched, so the outbox's thread only batches and
+     * publishes. Only a replayed dead letter reaches an outbox unencoded: the dispatching thread
+     * encodes it in {@link HandlerSlot#deliver}, and if that fails the outbox tries again and the
+     * failure ends as that outbox's dead letter. The scope buffer's lock or the queue hand-off
+     * publishes the field to other threads.
      */
     TransportMessage wire() {
         TransportMessage m = wire;

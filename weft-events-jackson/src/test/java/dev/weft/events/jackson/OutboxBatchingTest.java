@@ -1,6 +1,7 @@
 package dev.weft.events.jackson;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weft.FakeClock;
 import dev.weft.events.BusStatistics;
@@ -8,6 +9,7 @@ import dev.weft.events.DeadLetter;
 import dev.weft.events.Delivery;
 import dev.weft.events.EventBus;
 import dev.weft.events.EventName;
+import dev.weft.events.EventRejectedException;
 import dev.weft.events.InMemoryTransport;
 import dev.weft.events.RetryPolicy;
 import dev.weft.events.Transport;
@@ -180,7 +182,7 @@ class OutboxBatchingTest {
     }
 
     @Test
-    void r4_anEventTheCodecCannotEncodeIsDeadLetteredByTheOutbox_emitDoesNotThrow_andTheOthersArePublished() throws Exception {
+    void e3_anEventTheCodecCannotEncodeIsRefusedAtEmit_notDeadLetteredByTheOutbox_andTheOthersArePublished() throws Exception {
         dev.weft.events.EventCodec picky = new dev.weft.events.EventCodec() {
             @Override public byte[] encode(dev.weft.events.Envelope<?> e) {
                 if (e.payload() instanceof Ping p && p.n() == 7) throw new IllegalArgumentException("7 cannot be encoded");
@@ -193,14 +195,18 @@ class OutboxBatchingTest {
         RecordingTransport t = new RecordingTransport(false, 0);
         EventBus bus = EventBus.builder().declare(Ping.class).codec(picky)
                 .transport(t, "*", RetryPolicy.exponential(1, Duration.ofSeconds(1), Duration.ofSeconds(1))).build();
-        for (int i = 5; i <= 9; i++) bus.emit(new Ping(i)); // Ping 7 cannot be encoded: emit still succeeds
+        for (int i = 5; i <= 9; i++) {
+            if (i == 7) {
+                assertThatThrownBy(() -> bus.emit(new Ping(7))).isInstanceOf(EventRejectedException.class) // refused at the call (E3)
+                        .hasMessageContaining("cannot be encoded for transport 'recording'").hasMessageContaining("7 cannot be encoded");
+            } else {
+                bus.emit(new Ping(i));
+            }
+        }
         assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue();
 
         assertThat(t.stored()).containsExactly(5, 6, 8, 9);
-        assertThat(bus.deadLetters()).singleElement().satisfies((DeadLetter d) -> {
-            assertThat(d.event().payload()).isEqualTo(new Ping(7));
-            assertThat(d.handler()).isEqualTo("transport:recording");
-            assertThat(d.error()).hasMessage("7 cannot be encoded");
-        });
+        assertThat(bus.deadLetters()).isEmpty();
+        assertThat(outbox(bus).delivered()).isEqualTo(4);
     }
 }

@@ -199,4 +199,39 @@ class WireFormatTest {
             assertThat(d.error()).hasMessage("broker unavailable");
         });
     }
+
+    /** A payload plain Jackson cannot write: java.time needs the jsr310 module. */
+    @EventName("sighting.timed")
+    public record TimedSighting(String species, Instant seenAt) {}
+
+    @Test
+    void e3_aPayloadTheCodecCannotWriteFailsAtEmitNamingTheProblem_andNothingOfTheRequestIsSent() throws Exception {
+        InMemoryTransport t = InMemoryTransport.create();
+        EventBus bus = EventBus.builder().declare(SightingReported.class).declare(TimedSighting.class)
+                .codec(codec).transport(t).build();
+        List<Object> local = new CopyOnWriteArrayList<>();
+        bus.handler("local").sync().onPattern("*", e -> local.add(e.payload()));
+
+        Throwable failed = org.assertj.core.api.Assertions.catchThrowable(() -> EventBus.unitOfWork("request").run(scope -> {
+            bus.emit(new SightingReported("kestrel", 2, List.of()));
+            bus.emit(new TimedSighting("owl", Instant.parse("2026-11-22T10:15:30Z"))); // throws here, at the call
+            return null;
+        }));
+        assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue();
+
+        assertThat(failed).isInstanceOf(ExceptionGroup.class);
+        Throwable refused = ((ExceptionGroup) failed).single();
+        assertThat(refused).isInstanceOf(dev.weft.events.EventRejectedException.class)
+                .hasMessageStartingWith("event 'sighting.timed' (TimedSighting) cannot be encoded for transport 'in-memory' by the bus's codec"
+                        + " (JacksonEventCodec): cannot encode event 'sighting.timed' ")
+                .hasMessageContaining("jackson-datatype-jsr310")
+                .hasMessageContaining("nothing of it was held or sent");
+        assertThat(((dev.weft.events.EventRejectedException) refused).reason())
+                .isEqualTo(dev.weft.events.EventRejectedException.Reason.UNENCODABLE);
+        assertThat(t.size()).isZero(); // the request failed: its kestrel was not sent either
+        assertThat(local).isEmpty();
+        assertThat(bus.deadLetters()).isEmpty();
+        assertThat(bus.statistics().rejected()).isEqualTo(1);
+        assertThat(bus.statistics().discardedByFailedScopes()).isEqualTo(1);
+    }
 }
