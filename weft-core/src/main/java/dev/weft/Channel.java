@@ -96,6 +96,15 @@ public final class Channel<T> {
         return new Channel<>(name, UNBOUNDED);
     }
 
+    /** The deadline {@code timeout} from now on the current scope's clock, for the timed operations. */
+    static long until(java.time.Duration timeout) {
+        java.util.Objects.requireNonNull(timeout, "timeout");
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("timeout is negative (" + timeout + "): pass Duration.ZERO to wait not at all");
+        }
+        return Weft.clock().after(timeout);
+    }
+
     private static int checkCapacity(int capacity) {
         if (capacity < 0) {
             throw new IllegalArgumentException("channel capacity must be >= 0 (0 makes a rendezvous channel), was "

@@ -104,22 +104,31 @@ final class ChannelCore {
     // ---- blocking and non-blocking operations ---------------------------------------------
 
     void send(SendChannel<?> handle, Object e) {
+        send(handle, e, Deadlines.NONE);
+    }
+
+    /**
+     * Sends, waiting at most until {@code until} on the current node's clock; false if the time
+     * ran out first (then nothing was sent, C4).
+     */
+    boolean send(SendChannel<?> handle, Object e, long until) {
         Waits.checkCancelled(Current.node());
         ChannelWaiter w;
         lock.lock();
         try {
             if (handle.closed) throw handleClosed(true);
             SendResult r = offerLocked(e);
-            if (r == SendResult.SENT) return;
+            if (r == SendResult.SENT) return true;
             if (r == SendResult.CLOSED) throw noReceivers();
             w = new ChannelWaiter(handle, e, null, 0);
             senders.add(w);
         } finally {
             lock.unlock();
         }
-        await(w, senders);
+        if (!await(w, senders, until)) return false;
         if (w.outcome == ChannelWaiter.CLOSED) throw noReceivers();
         if (w.outcome == ChannelWaiter.HANDLE_CLOSED) throw handleClosed(true);
+        return true;
     }
 
     SendResult trySend(SendChannel<?> handle, Object e) {
@@ -134,6 +143,15 @@ final class ChannelCore {
 
     /** The next element, or {@link #CLOSED} when the send side is closed and drained. */
     Object receive(ReceiveChannel<?> handle) {
+        return receive(handle, Deadlines.NONE);
+    }
+
+    /**
+     * The next element, {@link #CLOSED} when the send side is closed and drained, or
+     * {@link #EMPTY} if none came before {@code until} on the current node's clock (then none
+     * was taken, C4).
+     */
+    Object receive(ReceiveChannel<?> handle, long until) {
         Waits.checkCancelled(Current.node());
         ChannelWaiter w;
         lock.lock();
@@ -146,7 +164,7 @@ final class ChannelCore {
         } finally {
             lock.unlock();
         }
-        await(w, receivers);
+        if (!await(w, receivers, until)) return EMPTY;
         return switch (w.outcome) {
             case ChannelWaiter.OK -> w.item;
             case ChannelWaiter.CLOSED -> CLOSED;
@@ -171,26 +189,35 @@ final class ChannelCore {
      * did happen, and returning normally is the only truthful answer (C4). The scope stays
      * cancelled, so the caller's next cancellation point throws. If {@code w} was completed by a
      * close instead (nothing was transferred), a cancelled scope throws {@link Cancelled} here,
-     * whichever came first (S3).
+     * whichever came first (S3). A wait whose time runs out ({@code until}) gives up the same
+     * way and returns false, unless the operation happened meanwhile.
+     *
+     * @return false only if the time ran out and the operation did not happen
      */
-    private void await(ChannelWaiter w, ChannelWaiter.Queue queue) {
+    private boolean await(ChannelWaiter w, ChannelWaiter.Queue queue, long until) {
         if (capacity == 0) spin(w);
         if (w.isPending()) {
             try {
-                Waits.await(w::isDone, Deadlines.NONE, this);
+                Waits.await(w::isDone, until, this);
             } catch (Cancelled c) {
-                if (w.tryGiveUp()) {
-                    lock.lock();
-                    try {
-                        queue.unlink(w);
-                    } finally {
-                        lock.unlock();
-                    }
-                    throw c;
-                }
+                if (giveUp(w, queue)) throw c;
             }
+            if (w.isPending() && giveUp(w, queue)) return false; // the time ran out first
         }
         if (w.outcome != ChannelWaiter.OK) Waits.checkCancelled(Current.node());
+        return true;
+    }
+
+    /** Withdraws a parked operation; false if a counterpart completed it first (then it happened). */
+    private boolean giveUp(ChannelWaiter w, ChannelWaiter.Queue queue) {
+        if (!w.tryGiveUp()) return false;
+        lock.lock();
+        try {
+            queue.unlink(w);
+        } finally {
+            lock.unlock();
+        }
+        return true;
     }
 
     /** Spins briefly while {@code w} is pending (rendezvous and select only, see the note above). */

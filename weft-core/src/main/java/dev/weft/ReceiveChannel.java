@@ -1,8 +1,10 @@
 package dev.weft;
 
+import java.time.Duration;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.function.Function;
@@ -41,6 +43,28 @@ public final class ReceiveChannel<T> implements Iterable<T>, AutoCloseable {
         Object e = core.receive(this);
         if (e == ChannelCore.CLOSED) throw core.drained();
         return cast(e);
+    }
+
+    /**
+     * Receives the next element, waiting at most {@code timeout} on the scope's clock (as
+     * {@code BlockingQueue.poll(timeout)}). A cancellation point.
+     *
+     * <pre>{@code
+     * Optional<Order> next = orders.receive(Duration.ofMillis(200)); // empty: none came in time
+     * }</pre>
+     *
+     * @return the element, or empty if none came before the time ran out (then none was taken, C4)
+     * @throws NullPointerException     if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws Cancelled                as {@link #receive()}
+     * @throws ChannelClosedException   as {@link #receive()}: the send side is closed and drained,
+     *                                  or this handle was closed
+     */
+    public Optional<T> receive(Duration timeout) {
+        Object e = core.receive(this, Channel.until(timeout));
+        if (e == ChannelCore.EMPTY) return Optional.empty();
+        if (e == ChannelCore.CLOSED) throw core.drained();
+        return Optional.of(cast(e));
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.weft;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Supplier;
 
@@ -34,6 +35,25 @@ public final class SendChannel<T> implements AutoCloseable {
      */
     public void send(T element) {
         core.send(this, requireElement(element));
+    }
+
+    /**
+     * Sends {@code element}, waiting at most {@code timeout} on the scope's clock for a receiver
+     * or room in the buffer (as {@code BlockingQueue.offer(e, timeout)}). A cancellation point.
+     *
+     * <pre>{@code
+     * if (!out.send(report, Duration.ofSeconds(1))) log.warn("nobody took the report within 1 s");
+     * }</pre>
+     *
+     * @return true if the element was sent (exactly once); false if the time ran out first, and
+     *         then it was not sent (C4)
+     * @throws NullPointerException     if {@code element} or {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws Cancelled                as {@link #send(Object)}
+     * @throws ChannelClosedException   as {@link #send(Object)}
+     */
+    public boolean send(T element, Duration timeout) {
+        return core.send(this, requireElement(element), Channel.until(timeout));
     }
 
     /**
