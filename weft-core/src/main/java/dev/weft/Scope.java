@@ -694,14 +694,24 @@ public final class Scope extends CancelNode {
      * {@link ProcessResult} (exit status and captured output). When the scope or task is
      * cancelled, the process and its descendants are destroyed. See {@link ProcessRunner}.
      */
-    public Task<ProcessResult> forkProcess(ProcessBuilder command) {
+    public ProcessTask forkProcess(ProcessBuilder command) {
         return forkProcess(null, command);
     }
 
     /** As {@link #forkProcess(ProcessBuilder)}, with a name. */
-    public Task<ProcessResult> forkProcess(String name, ProcessBuilder command) {
-        ProcessRunner runner = new ProcessRunner(command);
-        return launch(name, runner, ExecutionKind.PROCESS, false, null);
+    public ProcessTask forkProcess(String name, ProcessBuilder command) {
+        return forkProcess(name, command, ProcessOutput.captured());
+    }
+
+    /**
+     * As {@link #forkProcess(ProcessBuilder)}, with a name and a choice of what happens to the
+     * process's output: captured for the result, or streamed line by line while it runs
+     * ({@link ProcessOutput}). The returned task gives the process id while it runs
+     * ({@link ProcessTask#pid()}).
+     */
+    public ProcessTask forkProcess(String name, ProcessBuilder command, ProcessOutput output) {
+        ProcessRunner runner = new ProcessRunner(command, output);
+        return new ProcessTaskHandle(launch(name, runner, ExecutionKind.PROCESS, false, null), runner);
     }
 
     /**
