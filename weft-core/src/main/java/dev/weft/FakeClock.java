@@ -1,5 +1,6 @@
 package dev.weft;
 
+import dev.weft.internal.Format;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -9,8 +9,8 @@ import java.util.function.BooleanSupplier;
  * <h2>Implementer's note</h2>
  * A thread that parks in a Weft wait ({@link Waits#await}, and a scope's owner waiting for its
  * tasks) first leaves a {@link Parked} mark on its innermost node, then calls {@link #enter},
- * which asks the tree's {@link BatchDomain} (if any loader of the tree has keys waiting) to
- * check the whole tree. The mark holds the wait's condition, so a checker on another thread can
+ * which tells the tree's watchers ({@link TreeDomain}); a loader's batching, if keys wait,
+ * checks the whole tree. The mark holds the wait's condition, so a checker on another thread can
  * tell a thread that is still blocked from one whose condition just came true (it is runnable,
  * even if it has not been scheduled yet): counting parks alone would call a tree quiescent in the
  * instant between a batch completing and its waiters running, and send the next level's first
@@ -29,7 +29,7 @@ import java.util.function.BooleanSupplier;
  * time the walk reaches it. Both split a level into two batches (issue 10 saw it as 6 keys, then
  * 10). So a walk that finds no busy thread is validated, like a double collect: every mark it
  * found must still be in place and still blocked (see {@link Seen}), and no task may have been
- * forked into the tree meanwhile ({@link BatchDomain#forked}, counted after the task is linked).
+ * forked into the tree meanwhile ({@link TreeDomain#forked}, counted after the task is linked).
  * If both hold, every thread was blocked at the instant the validation began: each thread looked
  * at stayed in one wait from its look to its re-check, and any thread the walk missed was forked
  * after the walk began, which the fork count shows (its forker counts it before it can park).
@@ -80,8 +80,8 @@ final class Quiescence {
     static void enter(CancelNode node, Parked mark) {
         node.setParked(mark);
         Scope s = node.nearestScope();
-        BatchDomain d = s.batchRoot.batching;
-        if (d != null) d.onQuiescenceChance();
+        TreeDomain t = s.batchRoot.tree;
+        if (t != null) t.chance();
     }
 
     /**

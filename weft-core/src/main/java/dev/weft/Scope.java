@@ -128,11 +128,12 @@ public final class Scope extends CancelNode {
     private boolean resourcesClosed; // guarded by this
     private boolean completing; // guarded by this (ADR 0016)
 
-    // [batching, ADR 0013] The outermost scope of this scope's tree: the domain whose threads a
-    // loader waits to see all blocked. Only a root's `batching` is ever set, by the first load
-    // in its tree; until then the fork/complete paths pay one null check and nothing else.
+    // [quiescence, ADR 0013 and 0028] The outermost scope of this scope's tree: the domain whose
+    // threads a loader (or an autojumping clock) waits to see all blocked. Only a root's `tree` is
+    // ever set, by the first watcher of the tree; until then the fork/complete paths pay one null
+    // check and nothing else.
     final Scope batchRoot;
-    volatile BatchDomain batching;
+    volatile TreeDomain tree;
 
     private static int live(long c) {
         return (int) (c & COUNT_MASK);
@@ -398,7 +399,7 @@ public final class Scope extends CancelNode {
                     continue; // a task forked meanwhile
                 }
                 if (!marked) {
-                    // [batching, ADR 0013] the owner waiting for its tasks is blocked in a Weft wait.
+                    // [quiescence, ADR 0013] the owner waiting for its tasks is blocked in a Weft wait.
                     marked = true;
                     Quiescence.enter(this, Quiescence.Parked.owner(this::noLiveTasks));
                     continue; // the check may have parked on a lock and used up our unpark: look again
@@ -453,9 +454,9 @@ public final class Scope extends CancelNode {
             if (live(c) == 0) LockSupport.unpark(owner);
             else if (ordinary(c) == 0) cancelBackground();
         }
-        // [batching, ADR 0013] a task that ends may leave every other thread of the tree waiting.
-        BatchDomain b = batchRoot.batching;
-        if (b != null) b.onQuiescenceChance();
+        // [quiescence, ADR 0013] a task that ends may leave every other thread of the tree waiting.
+        TreeDomain t = batchRoot.tree;
+        if (t != null) t.chance();
     }
 
     private synchronized void addFailure(String taskName, Throwable t) {
@@ -773,10 +774,10 @@ public final class Scope extends CancelNode {
         int seq = (int) TASK_SEQ.getAndAdd(this, 1) + 1;
         ForkedTask<T> task = new ForkedTask<>(this, taskName, seq, work, kind, background, signal);
         linkChild(task);
-        // [batching, ADR 0013] counted after the link, before this thread can park: a quiescence
+        // [quiescence, ADR 0013] counted after the link, before this thread can park: a quiescence
         // walk that missed the new task sees the count change (Quiescence, "no premature dispatch").
-        BatchDomain batching = batchRoot.batching;
-        if (batching != null) batching.forked();
+        TreeDomain tree = batchRoot.tree;
+        if (tree != null) tree.forked();
         if (background && backgroundCancelled) task.cancel(CancelReason.scopeFinished(name));
         try {
             if (kind == ExecutionKind.CPU) {

@@ -1,5 +1,7 @@
 package dev.weft;
 
+import dev.weft.internal.Format;
+
 /**
  * Thrown by {@link Task#join()} when the task failed, with the failure as its cause, and by
  * {@link Scope#start} when a task failed with a checked exception before it said

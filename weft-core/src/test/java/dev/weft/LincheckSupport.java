@@ -18,14 +18,14 @@ import org.jetbrains.lincheck.datastructures.StressOptions;
  * checker explores those interleavings. Lincheck's scenario DSL takes Kotlin function references;
  * from Java the scenario is built directly from {@link Method}s.
  */
-final class LincheckSupport {
+public final class LincheckSupport {
     private LincheckSupport() {}
 
     /** One call: a public method of {@code testClass} and its arguments. */
-    record Call(String method, Object... args) {}
+    public record Call(String method, Object... args) {}
 
     /** Lincheck's stress mode: random scenarios of 3 threads x 3 operations, run for real (10 x 200). */
-    static void stress(Class<?> testClass, Class<?> sequentialSpecification) {
+    public static void stress(Class<?> testClass, Class<?> sequentialSpecification) {
         new StressOptions()
                 .iterations(10)
                 .invocationsPerIteration(200)
@@ -35,12 +35,12 @@ final class LincheckSupport {
                 .check(testClass);
     }
 
-    static Call call(String method, Object... args) {
+    public static Call call(String method, Object... args) {
         return new Call(method, args);
     }
 
     /** A scenario: {@code init} runs first on one thread, then each of {@code threads} in parallel, then {@code post}. */
-    static ExecutionScenario scenario(Class<?> testClass, List<Call> init, List<List<Call>> threads, List<Call> post) {
+    public static ExecutionScenario scenario(Class<?> testClass, List<Call> init, List<List<Call>> threads, List<Call> post) {
         List<List<Actor>> parallel = new ArrayList<>();
         for (List<Call> t : threads) parallel.add(actors(testClass, t));
         return new ExecutionScenario(actors(testClass, init), parallel, actors(testClass, post), null);

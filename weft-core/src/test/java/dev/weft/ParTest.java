@@ -1,12 +1,13 @@
 package dev.weft;
 
+import dev.weft.batch.Loader;
 import static dev.weft.TestSupport.blockForever;
 import static dev.weft.TestSupport.catchGroup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import dev.weft.LoaderTestSupport.Calls;
+import dev.weft.batch.LoaderTestSupport.Calls;
 import dev.weft.TestSupport.Marker;
 import java.io.IOException;
 import java.time.Duration;
@@ -287,7 +288,7 @@ class ParTest {
         void b1_loadsInFlightAreBatchedTogether() {
             Calls calls = new Calls();
             Loader<Integer, String> users = Loader.builder(calls.recording("users", (Integer id) -> "user-" + id))
-                    .maxDelay(LoaderTestSupport.NEVER).build();
+                    .maxDelay(dev.weft.batch.LoaderTestSupport.NEVER).build();
             List<String> out = Scope.builder().clock(new FakeClock())
                     .run(s -> Par.map(IntStream.range(0, 8).boxed().toList(), 4, users::load));
             assertThat(out).containsExactly("user-0", "user-1", "user-2", "user-3", "user-4", "user-5", "user-6", "user-7");

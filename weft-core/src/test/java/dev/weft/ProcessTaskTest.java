@@ -1,5 +1,6 @@
 package dev.weft;
 
+import dev.weft.channels.Channel;
 import static dev.weft.TestSupport.catchGroup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

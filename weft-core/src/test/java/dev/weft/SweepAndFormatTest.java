@@ -1,5 +1,6 @@
 package dev.weft;
 
+import dev.weft.internal.Format;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 

@@ -20,15 +20,15 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
  * latches, or by watching a thread park on a known blocker, and give up (failing the test) only
  * after {@link #GIVE_UP_SECONDS} so that a broken rule fails fast instead of spinning forever.
  */
-final class TestSupport {
+public final class TestSupport {
 
-    static final long GIVE_UP_SECONDS = 20;
+    public static final long GIVE_UP_SECONDS = 20;
 
     private TestSupport() {}
 
     /** A failure with its own identity, so a test can tell whether this very object was reported. */
-    static final class Marker extends RuntimeException {
-        Marker(String id) {
+    public static final class Marker extends RuntimeException {
+        public Marker(String id) {
             super(id);
         }
 
@@ -39,13 +39,13 @@ final class TestSupport {
     }
 
     /** Blocks until cancelled: ends only by {@link InterruptedException} when the task is cancelled. */
-    static <T> T blockForever() throws InterruptedException {
+    public static <T> T blockForever() throws InterruptedException {
         new CountDownLatch(1).await();
         throw new AssertionError("unreachable: nobody counts this latch down");
     }
 
     /** Awaits {@code latch}, failing the test if it does not open in time (a lost signal, not a timing assumption). */
-    static void await(CountDownLatch latch) throws InterruptedException {
+    public static void await(CountDownLatch latch) throws InterruptedException {
         if (!latch.await(GIVE_UP_SECONDS, TimeUnit.SECONDS)) {
             throw new AssertionError("latch did not open within " + GIVE_UP_SECONDS + " s (count " + latch.getCount() + ")");
         }
@@ -55,7 +55,7 @@ final class TestSupport {
      * Spins, yielding, until {@code condition} holds. It is deliberately not a cancellation point,
      * so cancelled tasks can use it to hold their scope open while the test watches.
      */
-    static void spinUntil(String what, BooleanSupplier condition) {
+    public static void spinUntil(String what, BooleanSupplier condition) {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(GIVE_UP_SECONDS);
         while (!condition.getAsBoolean()) {
             if (System.nanoTime() - end > 0) throw new AssertionError("gave up waiting for: " + what);
@@ -67,26 +67,26 @@ final class TestSupport {
      * Waits until {@code owner}, the thread that opened {@code scope}, is parked waiting for the
      * scope's tasks: the body has ended and the scope is closing (it parks with the scope as blocker).
      */
-    static void awaitClosing(Scope scope, Thread owner) {
+    public static void awaitClosing(Scope scope, Thread owner) {
         spinUntil("the owner of " + scope + " to wait for its tasks", () -> LockSupport.getBlocker(owner) == scope);
     }
 
     /** Catches what {@code call} throws and checks it is an {@link ExceptionGroup}. */
-    static ExceptionGroup catchGroup(ThrowingCallable call) {
+    public static ExceptionGroup catchGroup(ThrowingCallable call) {
         Throwable t = catchThrowable(call);
         assertThat(t).as("expected the scope to throw an ExceptionGroup").isInstanceOf(ExceptionGroup.class);
         return (ExceptionGroup) t;
     }
 
     /** Catches what {@code call} throws and checks it is a {@link Cancelled}. */
-    static Cancelled catchCancelled(ThrowingCallable call) {
+    public static Cancelled catchCancelled(ThrowingCallable call) {
         Throwable t = catchThrowable(call);
         assertThat(t).as("expected Cancelled").isInstanceOf(Cancelled.class);
         return (Cancelled) t;
     }
 
     /** The leaf errors of a group, depth first. */
-    static List<Throwable> leafErrors(ExceptionGroup g) {
+    public static List<Throwable> leafErrors(ExceptionGroup g) {
         return g.leaves().stream().map(ExceptionGroup.Failure::error).toList();
     }
 
@@ -94,7 +94,7 @@ final class TestSupport {
      * Counts task bodies that are running, and keeps every handle, so a test can check after the
      * scope ended that no task code is still running and every task is done (S1).
      */
-    static final class Tracker {
+    public static final class Tracker {
         final AtomicInteger running = new AtomicInteger();
         final AtomicInteger entered = new AtomicInteger();
         final ConcurrentLinkedQueue<Task<?>> tasks = new ConcurrentLinkedQueue<>();
@@ -139,14 +139,14 @@ final class TestSupport {
     }
 
     /** Runs {@code body} on a new platform thread, so the test thread can watch it or drive a FakeClock. */
-    static <T> FutureTask<T> inThread(Callable<T> body) {
+    public static <T> FutureTask<T> inThread(Callable<T> body) {
         FutureTask<T> f = new FutureTask<>(body);
         Thread.ofPlatform().name("scope-owner").start(f);
         return f;
     }
 
     /** What {@code f} returned or threw, waiting at most {@link #GIVE_UP_SECONDS}. */
-    static <T> T outcome(FutureTask<T> f) throws Throwable {
+    public static <T> T outcome(FutureTask<T> f) throws Throwable {
         try {
             return f.get(GIVE_UP_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

@@ -26,9 +26,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import dev.weft.BatchFunction;
-import dev.weft.DispatchReason;
-import dev.weft.Loader;
+import dev.weft.batch.BatchFunction;
+import dev.weft.batch.DispatchReason;
+import dev.weft.batch.Loader;
 import dev.weft.Scope;
 import dev.weft.Task;
 

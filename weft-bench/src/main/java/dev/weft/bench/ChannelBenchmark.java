@@ -16,9 +16,9 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import dev.weft.Channel;
-import dev.weft.ReceiveChannel;
-import dev.weft.SendChannel;
+import dev.weft.channels.Channel;
+import dev.weft.channels.ReceiveChannel;
+import dev.weft.channels.SendChannel;
 
 /**
  * One producer virtual thread hands {@value #ELEMENTS} ints to one consumer virtual thread;

@@ -12,9 +12,9 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import dev.weft.Channel;
-import dev.weft.ReceiveChannel;
-import dev.weft.Select;
+import dev.weft.channels.Channel;
+import dev.weft.channels.ReceiveChannel;
+import dev.weft.channels.Select;
 
 /**
  * One consumer virtual thread receives, with a two-clause select, from whichever of two

@@ -2,13 +2,13 @@ package dev.weft.examples;
 
 import dev.weft.CancelReason;
 import dev.weft.Cancelled;
-import dev.weft.CapacityLimiter;
-import dev.weft.Channel;
+import dev.weft.sync.CapacityLimiter;
+import dev.weft.channels.Channel;
 import dev.weft.ExceptionGroup;
 import dev.weft.MoveOnResult;
-import dev.weft.ReceiveChannel;
+import dev.weft.channels.ReceiveChannel;
 import dev.weft.Scope;
-import dev.weft.SendChannel;
+import dev.weft.channels.SendChannel;
 import dev.weft.Task;
 import dev.weft.Weft;
 

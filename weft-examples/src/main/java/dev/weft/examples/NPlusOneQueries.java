@@ -1,7 +1,7 @@
 package dev.weft.examples;
 
-import dev.weft.Loader;
-import dev.weft.LoaderStatistics;
+import dev.weft.batch.Loader;
+import dev.weft.batch.LoaderStatistics;
 import dev.weft.Scope;
 import dev.weft.Task;
 

@@ -1,10 +1,10 @@
 package dev.weft.examples;
 
-import dev.weft.CapacityLimiter;
-import dev.weft.Channel;
-import dev.weft.ReceiveChannel;
+import dev.weft.sync.CapacityLimiter;
+import dev.weft.channels.Channel;
+import dev.weft.channels.ReceiveChannel;
 import dev.weft.Scope;
-import dev.weft.SendChannel;
+import dev.weft.channels.SendChannel;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

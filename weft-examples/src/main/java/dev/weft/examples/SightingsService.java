@@ -2,10 +2,10 @@ package dev.weft.examples;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.weft.CapacityLimiter;
+import dev.weft.sync.CapacityLimiter;
 import dev.weft.DeadlineExceeded;
 import dev.weft.Scope;
-import dev.weft.Semaphore;
+import dev.weft.sync.Semaphore;
 import dev.weft.events.BusStatistics;
 import dev.weft.events.EventBus;
 import dev.weft.events.EventName;

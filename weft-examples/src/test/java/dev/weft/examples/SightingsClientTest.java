@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.weft.CapacityLimiter;
+import dev.weft.sync.CapacityLimiter;
 import dev.weft.DeadlineExceeded;
 import dev.weft.Scope;
 import dev.weft.examples.SightingsClient.Answer;

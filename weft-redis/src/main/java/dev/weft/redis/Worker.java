@@ -1,6 +1,6 @@
 package dev.weft.redis;
 
-import dev.weft.CapacityLimiter;
+import dev.weft.sync.CapacityLimiter;
 import dev.weft.Cancelled;
 import dev.weft.DeadlineExceeded;
 import dev.weft.ExceptionGroup;

@@ -1,0 +1,87 @@
+package dev.weft.batch;
+
+import dev.weft.Scope;
+import dev.weft.internal.Tree;
+import dev.weft.internal.TreeWatcher;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The batching state of one scope tree (ADR 0013): for each {@link Loader} used in the tree, its
+ * per-scope cache and the keys waiting to be sent; and the trigger that sends them once every
+ * thread of the tree is blocked (B1). The tree's watcher of this kind, created by the first load in
+ * the tree (through {@code Kernel.watcher}), and gone with the tree.
+ */
+final class BatchDomain implements TreeWatcher {
+
+    private final Tree tree;
+    private final Scope root;
+    private final ConcurrentHashMap<Loader<?, ?>, LoaderState<?, ?>> states = new ConcurrentHashMap<>(4);
+    /** How many loader states of this tree hold keys not yet sent. */
+    private final AtomicInteger pending = new AtomicInteger();
+    /**
+     * How many batches of this tree are handing out outcomes. Their waiters are about to run
+     * (some already do, the rest are still parked on keys that are a moment from done): the tree
+     * is not quiescent until the last outcome is out, or a waiter that ran first would find its
+     * siblings "blocked" and send the next level's first key alone.
+     */
+    private final AtomicInteger completing = new AtomicInteger();
+
+    BatchDomain(Tree tree) {
+        this.tree = tree;
+        this.root = (Scope) tree.root();
+    }
+
+    @SuppressWarnings("unchecked")
+    <K, V> LoaderState<K, V> state(Loader<K, V> loader) {
+        LoaderState<?, ?> s = states.get(loader);
+        if (s == null) s = states.computeIfAbsent(loader, l -> new LoaderState<>(loader, this, root.clock()));
+        return (LoaderState<K, V>) s;
+    }
+
+    <K, V> LoaderState<K, V> existingState(Loader<K, V> loader) {
+        @SuppressWarnings("unchecked") LoaderState<K, V> s = (LoaderState<K, V>) states.get(loader);
+        return s;
+    }
+
+    void pendingAdded() {
+        pending.incrementAndGet();
+    }
+
+    void pendingTaken() {
+        pending.decrementAndGet();
+    }
+
+    void completionStarted() {
+        completing.incrementAndGet();
+    }
+
+    void completionEnded() {
+        completing.decrementAndGet();
+        onQuiescenceChance(); // the waiters it woke may all have parked again already
+    }
+
+    /**
+     * Something that may leave every thread of the tree blocked just happened (a thread parked
+     * in a Weft wait, a task ended): if keys are waiting and it did, send them all.
+     */
+    @Override
+    public void onQuiescenceChance() {
+        if (pending.get() == 0 || completing.get() > 0) return;
+        // Which batches wait now, before the walk: a walk's verdict may be stale by the time it
+        // is acted on (another checker sent the batch, its waiters ran and filled the next one).
+        List<LoaderState<?, ?>> waiting = new ArrayList<>(2);
+        List<Long> ids = new ArrayList<>(2);
+        for (LoaderState<?, ?> s : states.values()) {
+            long id = s.pendingBatchId();
+            if (id >= 0) {
+                waiting.add(s);
+                ids.add(id);
+            }
+        }
+        if (waiting.isEmpty() || !tree.isQuiescent()) return;
+        for (int i = 0; i < waiting.size(); i++) waiting.get(i).dispatchIf(ids.get(i), DispatchReason.QUIESCENCE);
+    }
+}

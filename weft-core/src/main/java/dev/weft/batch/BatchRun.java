@@ -1,0 +1,160 @@
+package dev.weft.batch;
+
+import dev.weft.ExceptionGroup;
+import dev.weft.Scope;
+import dev.weft.WeftClock;
+import dev.weft.internal.Format;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One batch sent: runs the batch function on a virtual thread of its own, in a root scope of its
+ * own (ADR 0014), and gives every key its outcome (B3).
+ *
+ * <p>The batch belongs to no caller: no caller's cancellation reaches it (B4), a caller cancelled
+ * while waiting just stops waiting, and the others still get their values. The batch's scope has
+ * the loader's {@linkplain Loader.Builder#batchTimeout batch timeout} as its deadline, on the clock
+ * of the tree the batch was sent for, so a hung database call fails the keys instead of hanging
+ * its callers.
+ */
+final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
+
+    private final LoaderState<K, V> state;
+    private final Loader<K, V> loader;
+    private final List<LoadSlot<K, V>> slots;
+    private final DispatchReason reason;
+    private final WeftClock.Scheduled delayTimer;
+    private long number;
+    /** Set once this batch starts handing out outcomes (see {@code BatchDomain.completing}). */
+    private final java.util.concurrent.atomic.AtomicBoolean completing = new java.util.concurrent.atomic.AtomicBoolean();
+    private Map<Object, LoadSlot<K, V>> byKey; // for PerKey results
+
+    BatchRun(LoaderState<K, V> state, List<LoadSlot<K, V>> slots, DispatchReason reason, WeftClock.Scheduled delayTimer) {
+        this.state = state;
+        this.loader = state.loader;
+        this.slots = slots;
+        this.reason = reason;
+        this.delayTimer = delayTimer;
+    }
+
+    /** Counts the batch and starts its thread; never blocks. */
+    void start() {
+        if (delayTimer != null) delayTimer.cancel();
+        number = loader.stats.dispatched(slots.size(), reason);
+        Thread t = Thread.ofVirtual().unstarted(this);
+        t.setName(loader.name() + "-batch-" + number);
+        t.start();
+    }
+
+    @Override
+    public void run() {
+        List<K> keys = new ArrayList<>(slots.size());
+        for (LoadSlot<K, V> s : slots) keys.add(s.key);
+        BatchListener.Batch info = loader.listener == null ? null : new BatchListener.Batch(loader.name(), number, keys, reason);
+        WeftClock clock = state.clock;
+        long t0 = clock.nanoTime();
+        Throwable failure = null;
+        try {
+            if (info != null) loader.listener.dispatched(info);
+            Scope.Builder b = Scope.builder().name(loader.name() + "-batch-" + number).clock(clock);
+            if (loader.batchTimeout != null) b.timeout(loader.batchTimeout);
+            b.run(scope -> {
+                call(keys);
+                return null;
+            });
+        } catch (ExceptionGroup g) {
+            failure = g.leaves().size() == 1 ? g.single() : g;
+        } catch (Throwable t) {
+            failure = t;
+        }
+        startCompleting();
+        if (failure != null) {
+            loader.stats.failed();
+            String msg = "loader '" + loader.name() + "': batch " + number + " failed: " + Format.summary(failure);
+            for (LoadSlot<K, V> s : slots) s.fail(msg, failure);
+        } else {
+            for (LoadSlot<K, V> s : slots) {
+                if (!s.isDone()) {
+                    s.fail("loader '" + loader.name() + "': the batch function returned no value for key " + s.key
+                            + "; return an entry for every key (a null value counts), or fail the key with BatchFunction.PerKey", null);
+                }
+            }
+        }
+        state.batchEnded(slots);
+        if (state.domain != null) state.domain.completionEnded();
+        if (info != null) {
+            try {
+                loader.listener.completed(info, Duration.ofNanos(clock.nanoTime() - t0), failure);
+            } catch (Throwable t) {
+                Thread me = Thread.currentThread();
+                me.getUncaughtExceptionHandler().uncaughtException(me, t);
+            }
+        }
+    }
+
+    private void call(List<K> keys) throws Exception {
+        if (loader.perKeyFunction != null) {
+            byKey = new HashMap<>(slots.size() * 2);
+            for (LoadSlot<K, V> s : slots) byKey.put(s.normalizedKey, s);
+            loader.perKeyFunction.load(keys, this);
+            return;
+        }
+        Map<K, V> values = loader.function.load(keys);
+        Objects.requireNonNull(values, () -> "loader '" + loader.name() + "': the batch function returned null; return a map (empty if nothing was found)");
+        Map<Object, V> normalized = null;
+        for (LoadSlot<K, V> s : slots) {
+            V v = values.get(s.key);
+            if (v != null || values.containsKey(s.key)) {
+                succeed(s, v);
+            } else if (loader.keyNormalizer != null) {
+                // The function may key its map by another form of the key (say, upper case).
+                if (normalized == null) {
+                    normalized = new HashMap<>(values.size() * 2);
+                    for (Map.Entry<K, V> e : values.entrySet()) normalized.put(loader.normalize(e.getKey()), e.getValue());
+                }
+                if (normalized.containsKey(s.normalizedKey)) succeed(s, normalized.get(s.normalizedKey));
+            }
+        }
+    }
+
+    /** From the first outcome on, the tree is not quiescent until the last one is out. */
+    private void startCompleting() {
+        if (state.domain != null && completing.compareAndSet(false, true)) state.domain.completionStarted();
+    }
+
+    private void succeed(LoadSlot<K, V> s, V v) {
+        startCompleting();
+        // The shared cache first: a waiter may run the moment its slot completes, and a load it
+        // (or anyone) makes next must find the value there, not start another batch.
+        if (v != null && loader.sharedCache != null && !s.isDone()) loader.sharedCache.put(s.normalizedKey, v);
+        s.succeed(v);
+    }
+
+    private LoadSlot<K, V> slotOf(K key) {
+        // Written before the function was called, read-only since: safe from any thread it forks.
+        LoadSlot<K, V> s = byKey.get(loader.normalize(key));
+        if (s == null) throw new IllegalArgumentException("key " + key + " is not in batch " + number + " of loader '" + loader.name() + "'");
+        return s;
+    }
+
+    @Override
+    public void succeed(K key, V value) {
+        LoadSlot<K, V> s = slotOf(key);
+        if (s.isDone()) throw new IllegalStateException("key " + key + " of loader '" + loader.name() + "' was already reported");
+        succeed(s, value);
+    }
+
+    @Override
+    public void fail(K key, Throwable error) {
+        Objects.requireNonNull(error, "error");
+        LoadSlot<K, V> s = slotOf(key);
+        startCompleting();
+        if (!s.fail("loader '" + loader.name() + "' could not load key " + key + ": " + Format.summary(error), error)) {
+            throw new IllegalStateException("key " + key + " of loader '" + loader.name() + "' was already reported");
+        }
+    }
+}

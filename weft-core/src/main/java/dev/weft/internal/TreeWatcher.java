@@ -1,0 +1,17 @@
+package dev.weft.internal;
+
+/**
+ * Something that acts when a scope tree may have become quiescent (every thread blocked in a
+ * Weft wait): the batching of loaders, a FakeClock that jumps ahead. Registered with
+ * {@link Kernel#watcher}; one of each kind per tree.
+ */
+public interface TreeWatcher {
+
+    /**
+     * Called after every event that may leave the tree quiescent: a thread parking in a Weft wait,
+     * a task ending, a scope's owner starting to wait for its tasks, and whenever the watcher asks
+     * for it. Must return quickly when it has nothing to do (it runs on those threads), and must not
+     * block; it may call {@link Tree#isQuiescent()}.
+     */
+    void onQuiescenceChance();
+}
