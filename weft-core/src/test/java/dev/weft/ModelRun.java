@@ -445,12 +445,20 @@ final class ModelRun {
                 return "cancelled " + c.target().name;
             }
             case Nest n -> {
+                Object r;
                 try {
-                    return open(n.scope());
+                    r = open(n.scope());
                 } catch (Cancelled c) {
-                    if (Weft.isCancelled()) throw c;
+                    boolean cancelled = Weft.isCancelled();
+                    checkInterruptAfter(u, n.scope(), cancelled);
+                    if (cancelled) throw c;
                     return "nested cancelled itself"; // the nested scope cancelled itself: not a failure here
+                } catch (Throwable t) {
+                    checkInterruptAfter(u, n.scope(), false);
+                    throw t;
                 }
+                checkInterruptAfter(u, n.scope(), false);
+                return r;
             }
             case Start s -> {
                 if (s.propagate()) return scope.start(s.task().name, status -> started(s.task(), status, scope));
@@ -474,6 +482,20 @@ final class ModelRun {
             status.started("started:" + u.name);
             return act(u, st.after(), scope);
         });
+    }
+
+    /**
+     * S3 on the way out of a nested scope: an interrupt left on the opener's thread must come from
+     * the opener's own cancellation (no stray interrupt), and an opener the model knows to be
+     * cancelled by then must have it (level-triggered: its next JDK wait fails too).
+     */
+    private void checkInterruptAfter(Unit opener, ScopeSpec nested, boolean mustBeInterrupted) {
+        boolean interrupted = Thread.currentThread().isInterrupted();
+        if (interrupted && !Weft.isCancelled()) {
+            find(Category.OTHER, "after " + nested + " returned, " + opener + " carries an interrupt but is not cancelled");
+        } else if (mustBeInterrupted && !interrupted) {
+            find(Category.OTHER, "after " + nested + " returned, " + opener + " is cancelled but its thread is not interrupted");
+        }
     }
 
     /** Waits for a gate: as a cancellation point (an interruptible latch), or stubbornly through interrupts. */

@@ -337,6 +337,10 @@ final class ScopeModel {
         return scopes.get(s);
     }
 
+    Iterable<MScope> scopes() {
+        return scopes.values();
+    }
+
     MUnit unit(Unit u) {
         return byUnit.get(u);
     }

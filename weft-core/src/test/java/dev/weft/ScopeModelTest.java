@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -37,13 +38,13 @@ import org.junit.jupiter.api.Timeout;
  * <p>{@value #LOCAL_PROGRAMS} programs, or {@value #CI_PROGRAMS} with {@code CI=true}; resize with
  * {@code -Dweft.model.rounds=N}. The seed is printed; {@code -Dweft.model.seed=S} replays the
  * same programs, {@code -Dweft.model.program=P} replays one program (its seed is in the failure
- * message). It runs every program even after a failure (unless one hangs), then fails with how
+ * message), {@code -Dweft.model.rounds=N} times. It runs every program even after a failure (unless one hangs), then fails with how
  * many programs showed each kind of finding and the first program of each kind.
  */
 class ScopeModelTest {
 
     private static final int LOCAL_PROGRAMS = 300;
-    private static final int CI_PROGRAMS = 4_000;
+    private static final int CI_PROGRAMS = 10_000;
     private static final int PROGRAMS = Integer.getInteger("weft.model.rounds",
             "true".equalsIgnoreCase(System.getenv("CI")) ? CI_PROGRAMS : LOCAL_PROGRAMS);
 
@@ -55,7 +56,7 @@ class ScopeModelTest {
     void s1ToS8_randomScopeTreesEndAsTheSequentialModelOfTheContractSays() {
         Long onlyProgram = Long.getLong("weft.model.program");
         long seed = Long.getLong("weft.model.seed", System.nanoTime());
-        int programs = onlyProgram != null ? 1 : PROGRAMS;
+        int programs = onlyProgram != null ? Integer.getInteger("weft.model.rounds", 1) : PROGRAMS;
         Random seeds = new Random(seed);
         Map<Category, Integer> programsWith = new EnumMap<>(Category.class);
         Map<Category, String> firstOf = new EnumMap<>(Category.class);
@@ -64,12 +65,15 @@ class ScopeModelTest {
         int ran = 0;
         long units = 0;
         long steps = 0;
+        Map<String, Integer> outcomes = new TreeMap<>();
+        Map<String, Integer> ends = new TreeMap<>();
         long start = System.nanoTime();
         for (int i = 0; i < programs; i++) {
             Drawn d = draw(onlyProgram != null ? onlyProgram : seeds.nextLong());
             redraws += d.redraws();
             units += d.model().units().size();
             steps += d.program().steps;
+            count(d.model(), outcomes, ends);
             List<Finding> findings = new ModelRun(d.program(), d.model()).runAndCheck();
             ran++;
             if (findings.isEmpty()) continue;
@@ -90,9 +94,32 @@ class ScopeModelTest {
                         + " programs with findings: %d %s (rerun with -Dweft.model.seed=%d)",
                 seed, ran, units, steps, redraws, seconds, failed, programsWith, seed);
         System.out.println(summary);
+        System.out.println("ScopeModelTest: scope outcomes " + outcomes + "; unit ends " + ends);
         StringBuilder details = new StringBuilder(summary);
         firstOf.forEach((c, text) -> details.append("\n\nfirst program with ").append(c).append(":\n").append(text));
         assertThat(failed).as(details.toString()).isZero();
+    }
+
+    /** What the programs exercised, by the model's account: scope outcomes, and unit ends with the first reason kind. */
+    private static void count(ScopeModel m, Map<String, Integer> outcomes, Map<String, Integer> ends) {
+        for (ScopeModel.MScope s : m.scopes()) {
+            String kind = switch (s.outcome) {
+                case ScopeModel.ValueOut v -> v.value().startsWith("moveOn(cut") ? "moveOn cut short"
+                        : v.value().startsWith("moveOn(timedOut=true") ? "moveOn timed out" : "value";
+                case ScopeModel.GroupOut g -> "group";
+                case ScopeModel.DeadlineOut d -> "DeadlineExceeded";
+                case ScopeModel.CancelledOut c -> "Cancelled";
+            };
+            outcomes.merge(kind, 1, Integer::sum);
+        }
+        for (MUnit u : m.units()) {
+            if (u.spec.action instanceof ModelProgram.Join j && m.unit(j.target()).end.kind == ScopeModel.EndKind.FAILED) {
+                ends.merge("(joins of a failing sibling)", 1, Integer::sum);
+            }
+            String kind = u.end.kind == ScopeModel.EndKind.CANCELLED
+                    ? "cancelled " + u.end.reasons.iterator().next().kind() : u.end.kind.name().toLowerCase();
+            ends.merge(kind, 1, Integer::sum);
+        }
     }
 
     private static String report(long seed, int index, Drawn d, List<Finding> findings) {
