@@ -15,17 +15,17 @@ import dev.weft.ModelProgram.Start;
 import dev.weft.ModelProgram.Started;
 import dev.weft.ModelProgram.Unit;
 import dev.weft.ModelProgram.UnitKind;
-import dev.weft.ScopeModel.DeadlineErr;
-import dev.weft.ScopeModel.End;
-import dev.weft.ScopeModel.Err;
-import dev.weft.ScopeModel.GroupErr;
-import dev.weft.ScopeModel.MScope;
-import dev.weft.ScopeModel.MUnit;
-import dev.weft.ScopeModel.MarkerErr;
-import dev.weft.ScopeModel.Outcome;
-import dev.weft.ScopeModel.Reason;
-import dev.weft.ScopeModel.StepView;
-import dev.weft.ScopeModel.TaskCancelledErr;
+import dev.weft.Predicted.DeadlineErr;
+import dev.weft.Predicted.End;
+import dev.weft.Predicted.Err;
+import dev.weft.Predicted.GroupErr;
+import dev.weft.ModelState.MScope;
+import dev.weft.ModelState.MUnit;
+import dev.weft.Predicted.MarkerErr;
+import dev.weft.Predicted.Outcome;
+import dev.weft.Predicted.Reason;
+import dev.weft.Predicted.StepView;
+import dev.weft.Predicted.TaskCancelledErr;
 import dev.weft.TestSupport.Marker;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -550,7 +550,7 @@ final class ModelRun {
             Scope real = so.scope;
             if (real != null) {
                 CancelReason r = real.ownReason();
-                if ((r == null) != ms.own.isEmpty() || r != null && !ms.ownReasons().contains(ScopeModel.reasonOf(r))) {
+                if ((r == null) != ms.own.isEmpty() || r != null && !ms.ownReasons().contains(Predicted.reasonOf(r))) {
                     find(Category.OTHER, s + " own cancel reason " + r + ", the model: " + (ms.own.isEmpty() ? "none" : ms.ownReasons()));
                 }
             }
@@ -573,11 +573,11 @@ final class ModelRun {
             case SUCCEEDED -> o.returned && canon(o.value).equals(e.value) && (!u.isTask() || o.task().state() == TaskState.SUCCEEDED);
             case FAILED -> o.thrown != null && matches(e.error, o.thrown) && (!u.isTask() || o.task().state() == TaskState.FAILED);
             case CANCELLED -> o.thrown != null && isCancellation(o.thrown) && o.reason != null
-                    && e.reasons.contains(ScopeModel.reasonOf(o.reason)) && (!u.isTask() || o.task().state() == TaskState.CANCELLED);
+                    && e.reasons.contains(Predicted.reasonOf(o.reason)) && (!u.isTask() || o.task().state() == TaskState.CANCELLED);
         };
         if (ok) return;
         Category c = Category.OTHER;
-        if (u.action instanceof Join j && m.unit(j.target()).end.kind == ScopeModel.EndKind.FAILED) {
+        if (u.action instanceof Join j && m.unit(j.target()).end.kind == Predicted.EndKind.FAILED) {
             c = Category.S2_JOINER_SAW_FAILURE_FIRST;
         }
         find(c, u + " ended " + seen + ", the model: " + e);
@@ -593,27 +593,27 @@ final class ModelRun {
         Task<?> t = u.isTask() ? o.task() : null;
         String state = t == null ? "" : t.state() + " ";
         if (o.returned) return state + "with value " + canon(o.value);
-        if (o.thrown != null) return state + "by " + describe(o.thrown) + (o.reason == null ? "" : " (reason " + ScopeModel.reasonOf(o.reason) + ")");
+        if (o.thrown != null) return state + "by " + describe(o.thrown) + (o.reason == null ? "" : " (reason " + Predicted.reasonOf(o.reason) + ")");
         return state + (o.finished ? "" : "(its code did not finish)");
     }
 
     /** Null if {@code out} is what the model predicts, else what differs. */
     private String outcomeMismatch(Outcome expected, Object out, boolean threw) {
         switch (expected) {
-            case ScopeModel.ValueOut v -> {
+            case Predicted.ValueOut v -> {
                 if (!threw && canon(out).equals(v.value())) return null;
                 return "returned " + (threw ? "(threw) " : "") + describe(out) + ", the model: value " + v.value();
             }
-            case ScopeModel.DeadlineOut d -> {
+            case Predicted.DeadlineOut d -> {
                 if (threw && out instanceof DeadlineExceeded de && de.scopeName().equals(d.scopeName())) return null;
                 return "ended with " + describe(out) + ", the model: DeadlineExceeded of " + d.scopeName();
             }
-            case ScopeModel.CancelledOut c -> {
-                if (threw && out instanceof Cancelled x && c.reasons().contains(ScopeModel.reasonOf(x.reason()))) return null;
-                return "ended with " + describe(out) + (out instanceof Cancelled x ? " " + ScopeModel.reasonOf(x.reason()) : "")
+            case Predicted.CancelledOut c -> {
+                if (threw && out instanceof Cancelled x && c.reasons().contains(Predicted.reasonOf(x.reason()))) return null;
+                return "ended with " + describe(out) + (out instanceof Cancelled x ? " " + Predicted.reasonOf(x.reason()) : "")
                         + ", the model: Cancelled with one of " + c.reasons();
             }
-            case ScopeModel.GroupOut g -> {
+            case Predicted.GroupOut g -> {
                 if (!threw || !(out instanceof ExceptionGroup eg)) {
                     return "ended with " + describe(out) + ", the model: a group of " + m.scope(g.scope()).failures;
                 }
@@ -625,11 +625,11 @@ final class ModelRun {
 
     /** Null if the group holds exactly the scope's predicted failures, each once, under its task's name. */
     private String groupMismatch(ScopeSpec s, ExceptionGroup g) {
-        List<ScopeModel.Failure> expected = m.scope(s).failures;
+        List<Predicted.Failure> expected = m.scope(s).failures;
         Map<String, List<Throwable>> byName = new HashMap<>();
         for (ExceptionGroup.Failure f : g.failures()) byName.computeIfAbsent(f.taskName(), k -> new ArrayList<>()).add(f.error());
         List<String> problems = new ArrayList<>();
-        for (ScopeModel.Failure f : expected) {
+        for (Predicted.Failure f : expected) {
             List<Throwable> got = byName.remove(f.name());
             if (got == null) {
                 problems.add("lacks " + f.name() + ": " + f.error());

@@ -15,6 +15,29 @@ import dev.weft.ModelProgram.Start;
 import dev.weft.ModelProgram.Started;
 import dev.weft.ModelProgram.Unit;
 import dev.weft.ModelProgram.UnitKind;
+import dev.weft.ModelState.Event;
+import dev.weft.ModelState.MScope;
+import dev.weft.ModelState.MUnit;
+import dev.weft.ModelState.Node;
+import dev.weft.ModelState.Own;
+import dev.weft.ModelState.TaskNode;
+import dev.weft.ModelState.Wait;
+import dev.weft.Predicted.CancelledOut;
+import dev.weft.Predicted.DeadlineErr;
+import dev.weft.Predicted.DeadlineOut;
+import dev.weft.Predicted.End;
+import dev.weft.Predicted.EndKind;
+import dev.weft.Predicted.Err;
+import dev.weft.Predicted.Failure;
+import dev.weft.Predicted.GroupErr;
+import dev.weft.Predicted.GroupOut;
+import dev.weft.Predicted.MarkerErr;
+import dev.weft.Predicted.Outcome;
+import dev.weft.Predicted.Reason;
+import dev.weft.Predicted.StepView;
+import dev.weft.Predicted.TaskCancelledErr;
+import dev.weft.Predicted.ValueOut;
+
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
@@ -74,221 +97,7 @@ final class ScopeModel {
         }
     }
 
-    // ------------------------------------------------------------------ what is predicted
-
-    /** A cancellation reason as the test can compare it: its kind and who it names. */
-    record Reason(CancelReason.Kind kind, String tag) {
-        @Override
-        public String toString() {
-            return kind + "(" + tag + ")";
-        }
-    }
-
-    /** The tag of a real reason: its source, and for a requested cancel also who asked ("by t3"). */
-    static Reason reasonOf(CancelReason r) {
-        String tag = r.source();
-        if (r.kind() == CancelReason.Kind.REQUESTED) {
-            String m = r.message();
-            tag += " " + m.substring(m.lastIndexOf("cancelled: ") + "cancelled: ".length());
-        }
-        return new Reason(r.kind(), tag);
-    }
-
-    /** What a failure must be. */
-    sealed interface Err permits MarkerErr, GroupErr, DeadlineErr, TaskCancelledErr {}
-
-    /** The very marker object thrown by the unit. */
-    record MarkerErr(String id) implements Err {}
-
-    /** The group thrown by a nested scope (its failures are predicted for that scope). */
-    record GroupErr(ScopeSpec scope) implements Err {}
-
-    /** The {@link DeadlineExceeded} of a nested {@code failAfter} scope. */
-    record DeadlineErr(String scopeName) implements Err {}
-
-    /** The {@link TaskCancelledException} of a joined sibling that was cancelled alone. */
-    record TaskCancelledErr(String taskName) implements Err {}
-
-    /** One failure a scope must report, exactly once. */
-    record Failure(String name, Err error) {}
-
-    enum EndKind { SUCCEEDED, FAILED, CANCELLED }
-
-    /** How a unit ends. For a cancellation, every reason the contract allows it to carry. */
-    static final class End {
-        final EndKind kind;
-        final String value;
-        final Err error;
-        final Set<Reason> reasons;
-        /** Ends by a {@link Cancelled} (else by an interrupt exception or a joined sibling's exception). */
-        final boolean viaCancelled;
-
-        private End(EndKind kind, String value, Err error, Set<Reason> reasons, boolean viaCancelled) {
-            this.kind = kind;
-            this.value = value;
-            this.error = error;
-            this.reasons = reasons;
-            this.viaCancelled = viaCancelled;
-        }
-
-        static End value(String v) {
-            return new End(EndKind.SUCCEEDED, v, null, null, false);
-        }
-
-        static End failure(Err e) {
-            return new End(EndKind.FAILED, null, e, null, false);
-        }
-
-        static End cancelled(Set<Reason> reasons, boolean viaCancelled) {
-            return new End(EndKind.CANCELLED, null, null, reasons, viaCancelled);
-        }
-
-        @Override
-        public String toString() {
-            return switch (kind) {
-                case SUCCEEDED -> "value " + value;
-                case FAILED -> "failure " + error;
-                case CANCELLED -> "cancelled " + reasons;
-            };
-        }
-    }
-
-    /** What a scope's {@code run} (or {@code moveOn}) returns or throws. */
-    sealed interface Outcome permits ValueOut, GroupOut, DeadlineOut, CancelledOut {}
-
-    /** A value, as {@link ModelRun#canon} writes it (a {@code moveOn} result included). */
-    record ValueOut(String value) implements Outcome {}
-
-    record GroupOut(ScopeSpec scope) implements Outcome {}
-
-    record DeadlineOut(String scopeName) implements Outcome {}
-
-    record CancelledOut(Set<Reason> reasons) implements Outcome {}
-
-    /** After a step: what must be done, exited and cancelled, and what must still be running. */
-    record StepView(int step, Set<Unit> done, Set<Unit> running, Set<ScopeSpec> exited, Set<ScopeSpec> open,
-                    Set<ScopeSpec> cancelled, Set<Unit> tasksCancelledAlone) {}
-
     // ------------------------------------------------------------------ the model's state
-
-    /** Something that happened, with every event that happened before it causally (itself included). */
-    private static final class Event {
-        final int id;
-        final int step;
-        final String what;
-        final BitSet anc = new BitSet();
-
-        Event(int id, int step, String what) {
-            this.id = id;
-            this.step = step;
-            this.what = what;
-        }
-
-        @Override
-        public String toString() {
-            return what + "@" + step;
-        }
-    }
-
-    private record Own(Reason reason, Event event) {}
-
-    /** A node of the cancellation tree: a scope or a task (a body's node is its scope). */
-    abstract static class Node {
-        final Node parent;
-        final boolean shield;
-        final List<Own> own = new ArrayList<>();
-        int ownStep = -1;
-
-        Node(Node parent, boolean shield) {
-            this.parent = parent;
-            this.shield = shield;
-        }
-
-        abstract String describe();
-
-        Set<Reason> ownReasons() {
-            Set<Reason> out = new LinkedHashSet<>();
-            for (Own o : own) out.add(o.reason());
-            return out;
-        }
-    }
-
-    static final class MScope extends Node {
-        final ScopeSpec spec;
-        MUnit body;
-        final List<MUnit> tasks = new ArrayList<>();
-        boolean bodyDone;
-        boolean swept;
-        boolean exited;
-        int exitStep = -1;
-        private Event exitEvent;
-        final List<Failure> failures = new ArrayList<>();
-        Outcome outcome;
-
-        MScope(ScopeSpec spec, Node parent) {
-            super(parent, spec.shield);
-            this.spec = spec;
-        }
-
-        @Override
-        String describe() {
-            return "scope '" + spec.name + "'";
-        }
-    }
-
-    static final class TaskNode extends Node {
-        final String name;
-
-        TaskNode(MScope scope, String name) {
-            super(scope, false);
-            this.name = name;
-        }
-
-        @Override
-        String describe() {
-            return "task '" + name + "'";
-        }
-    }
-
-    private enum Wait { GATE, BLOCK, JOIN, START, START_UNINTERRUPTIBLY, NESTED }
-
-    static final class MUnit {
-        final Unit spec;
-        final MScope scope;
-        final Node node;
-        private Action current;
-        private Wait wait;
-        private Event since;
-        private Gate gate;
-        private boolean stubborn;
-        private MScope nested;
-        boolean done;
-        End end;
-        int endStep = -1;
-        private Event endEvent;
-        /** The cancel its failure caused (or found already there). */
-        private Event failCancel;
-        /** A background task swept during setup: its thread may not have run its code at all. */
-        boolean mayNotRun;
-        // started tasks
-        private boolean settled;
-        private boolean signalled;
-        private Event settleEvent;
-        // callers of start
-        private MUnit started;
-        private End pendingCancel;
-
-        MUnit(Unit spec, MScope scope, Node node) {
-            this.spec = spec;
-            this.scope = scope;
-            this.node = node;
-        }
-
-        @Override
-        public String toString() {
-            return spec.name;
-        }
-    }
 
     /** A place where a thread reads the cancellation state of {@code node}, at {@code at}. */
     /** Woken: the read follows a wake by cancellation, so only orders in which some cancel came first count. */

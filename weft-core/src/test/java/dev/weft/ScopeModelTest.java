@@ -8,7 +8,7 @@ import dev.weft.ModelProgram.Started;
 import dev.weft.ModelProgram.Unit;
 import dev.weft.ModelRun.Category;
 import dev.weft.ModelRun.Finding;
-import dev.weft.ScopeModel.MUnit;
+import dev.weft.ModelState.MUnit;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -57,6 +57,7 @@ class ScopeModelTest {
         Long onlyProgram = Long.getLong("weft.model.program");
         long seed = Long.getLong("weft.model.seed", System.nanoTime());
         int programs = onlyProgram != null ? Integer.getInteger("weft.model.rounds", 1) : PROGRAMS;
+        System.out.printf("ScopeModelTest: seed %d, %d programs (replay with -Dweft.model.seed=%d)%n", seed, programs, seed);
         Random seeds = new Random(seed);
         Map<Category, Integer> programsWith = new EnumMap<>(Category.class);
         Map<Category, String> firstOf = new EnumMap<>(Category.class);
@@ -102,21 +103,21 @@ class ScopeModelTest {
 
     /** What the programs exercised, by the model's account: scope outcomes, and unit ends with the first reason kind. */
     private static void count(ScopeModel m, Map<String, Integer> outcomes, Map<String, Integer> ends) {
-        for (ScopeModel.MScope s : m.scopes()) {
+        for (ModelState.MScope s : m.scopes()) {
             String kind = switch (s.outcome) {
-                case ScopeModel.ValueOut v -> v.value().startsWith("moveOn(cut") ? "moveOn cut short"
+                case Predicted.ValueOut v -> v.value().startsWith("moveOn(cut") ? "moveOn cut short"
                         : v.value().startsWith("moveOn(timedOut=true") ? "moveOn timed out" : "value";
-                case ScopeModel.GroupOut g -> "group";
-                case ScopeModel.DeadlineOut d -> "DeadlineExceeded";
-                case ScopeModel.CancelledOut c -> "Cancelled";
+                case Predicted.GroupOut g -> "group";
+                case Predicted.DeadlineOut d -> "DeadlineExceeded";
+                case Predicted.CancelledOut c -> "Cancelled";
             };
             outcomes.merge(kind, 1, Integer::sum);
         }
         for (MUnit u : m.units()) {
-            if (u.spec.action instanceof ModelProgram.Join j && m.unit(j.target()).end.kind == ScopeModel.EndKind.FAILED) {
+            if (u.spec.action instanceof ModelProgram.Join j && m.unit(j.target()).end.kind == Predicted.EndKind.FAILED) {
                 ends.merge("(joins of a failing sibling)", 1, Integer::sum);
             }
-            String kind = u.end.kind == ScopeModel.EndKind.CANCELLED
+            String kind = u.end.kind == Predicted.EndKind.CANCELLED
                     ? "cancelled " + u.end.reasons.iterator().next().kind() : u.end.kind.name().toLowerCase();
             ends.merge(kind, 1, Integer::sum);
         }
