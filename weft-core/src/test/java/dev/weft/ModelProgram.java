@@ -35,6 +35,8 @@ final class ModelProgram {
         final Gate after;
         /** Stubborn failures of this scope may share the gate. */
         final ScopeSpec sharedBy;
+        /** Set for a step in which the test thread itself cancels this scope (S1: cancelled from another thread). */
+        ScopeSpec cancelledFromOutside;
 
         Gate(Gate after, ScopeSpec sharedBy) {
             this.after = after;
@@ -51,8 +53,18 @@ final class ModelProgram {
     /** Waits for its gate, then throws {@code Marker(marker)}; a stubborn one waits through cancellation. */
     record Fail(Gate gate, boolean stubborn, String marker) implements Action {}
 
+    /** What a blocked unit does with the cancellation that wakes it. */
+    enum OnCancel {
+        /** Lets it out. */
+        PROPAGATE,
+        /** Catches it and returns a value (the unit succeeds although cancelled). */
+        SWALLOW,
+        /** Catches it and calls {@code Weft.checkpoint()}, which must throw again (S3: level-triggered). */
+        RECHECK
+    }
+
     /** Blocks until cancelled: {@code Weft.sleep} of a year on the fake clock, or a latch nobody opens. */
-    record Block(boolean sleep) implements Action {}
+    record Block(boolean sleep, OnCancel onCancel) implements Action {}
 
     /** Joins an earlier ordinary sibling; {@code propagate} lets its exception out, else it is caught and followed by a checkpoint. */
     record Join(Unit target, boolean propagate) implements Action {}
@@ -148,6 +160,14 @@ final class ModelProgram {
         u.action = a;
     }
 
+    /** The scope the test thread cancels at {@code step}, or null. */
+    ScopeSpec cancelledFromOutsideAt(int step) {
+        for (Gate g : gates) {
+            if (g.step == step && g.cancelledFromOutside != null) return g.cancelledFromOutside;
+        }
+        return null;
+    }
+
     /** The scope whose deadline passes at {@code step}, or null if the step opens a gate. */
     ScopeSpec deadlineAt(int step) {
         for (ScopeSpec s : scopes) {
@@ -178,6 +198,11 @@ final class ModelProgram {
 
         ModelProgram program(long seed) {
             ScopeSpec root = scope(null, null, 0);
+            if (rnd.nextInt(5) == 0) {
+                Gate g = new Gate(null, null);
+                g.cancelledFromOutside = scopes.get(rnd.nextInt(scopes.size()));
+                gates.add(g);
+            }
             ModelProgram p = new ModelProgram(seed, root, scopes, units, gates);
             assignSteps(p);
             return p;
@@ -227,7 +252,7 @@ final class ModelProgram {
                 int r = rnd.nextInt(100);
                 if (r < 10) return new Return();
                 if (r < 27) return fail(u);
-                if (r < 41) return new Block(rnd.nextBoolean());
+                if (r < 41) return block();
                 if (r < 55) {
                     if (background || earlier.isEmpty()) continue;
                     return new Join(earlier.get(rnd.nextInt(earlier.size())), rnd.nextInt(10) < 7);
@@ -248,6 +273,11 @@ final class ModelProgram {
                 if (background) continue;
                 return start(u);
             }
+        }
+
+        Block block() {
+            int c = rnd.nextInt(10);
+            return new Block(rnd.nextBoolean(), c < 6 ? OnCancel.PROPAGATE : c < 8 ? OnCancel.SWALLOW : OnCancel.RECHECK);
         }
 
         Fail fail(Unit u) {
@@ -272,7 +302,7 @@ final class ModelProgram {
             String failBefore = rnd.nextInt(10) < 3 ? "m" + task.id : null;
             Action after = switch (rnd.nextInt(3)) {
                 case 0 -> new Return();
-                case 1 -> new Block(rnd.nextBoolean());
+                case 1 -> block();
                 default -> new Fail(gate(task, g, null), rnd.nextBoolean(), "m" + task.id + "late");
             };
             task.action = new Started(g, rnd.nextBoolean(), failBefore, failBefore == null ? after : null);
@@ -329,10 +359,13 @@ final class ModelProgram {
                 b.append(' ').append(k).append("=deadline(").append(d.name).append(')');
             } else {
                 List<String> who = new ArrayList<>();
+                String outside = null;
                 for (Gate g : gates) {
-                    if (g.step == k) g.actors.forEach(a -> who.add(a.name));
+                    if (g.step != k) continue;
+                    g.actors.forEach(a -> who.add(a.name));
+                    if (g.cancelledFromOutside != null) outside = g.cancelledFromOutside.name;
                 }
-                b.append(' ').append(k).append("=gate").append(who);
+                b.append(' ').append(k).append(outside != null ? "=the test thread cancels " + outside : "=gate" + who);
             }
         }
         return b.append('\n').toString();
@@ -362,7 +395,11 @@ final class ModelProgram {
         return switch (a) {
             case Return r -> "return";
             case Fail f -> (f.stubborn() ? "stubbornly " : "") + "fail " + f.marker() + " at step " + f.gate().step;
-            case Block bl -> "block until cancelled (" + (bl.sleep() ? "Weft.sleep" : "latch") + ")";
+            case Block bl -> "block until cancelled (" + (bl.sleep() ? "Weft.sleep" : "latch") + ")" + switch (bl.onCancel()) {
+                case PROPAGATE -> "";
+                case SWALLOW -> ", catch it and return";
+                case RECHECK -> ", catch it and checkpoint";
+            };
             case Join j -> "join " + j.target().name + (j.propagate() ? "" : " (catch, checkpoint)");
             case CancelScope c -> "at step " + c.gate().step + " cancel " + c.target().name + (c.checkpoint() ? ", checkpoint" : "");
             case CancelTask c -> "at step " + c.gate().step + " cancel task " + c.target().name;

@@ -225,8 +225,12 @@ final class ModelRun {
         }
         for (int k = 1; k <= p.steps; k++) {
             ScopeSpec d = p.deadlineAt(k);
+            ScopeSpec outside = p.cancelledFromOutsideAt(k);
             if (d != null) {
                 clock.advance(Duration.ofSeconds(k).minusNanos(clock.nanoTime()));
+            } else if (outside != null) {
+                ModelState.MScope ms = m.scope(outside);
+                if (ms != null && ms.exitStep >= k) obs(outside).scope.cancel("by the test thread"); // still open
             } else {
                 gates[k].countDown();
             }
@@ -419,8 +423,21 @@ final class ModelRun {
                 throw marker(f.marker());
             }
             case Block b -> {
-                if (b.sleep()) Weft.sleep(YEAR);
-                else new CountDownLatch(1).await();
+                try {
+                    if (b.sleep()) Weft.sleep(YEAR);
+                    else new CountDownLatch(1).await();
+                } catch (Cancelled | InterruptedException e) {
+                    switch (b.onCancel()) {
+                        case PROPAGATE -> throw e;
+                        case SWALLOW -> {
+                            return "swallowed by " + u.name;
+                        }
+                        case RECHECK -> {
+                            Weft.checkpoint(); // S3: catching the cancellation did not un-cancel
+                            throw new AssertionError(u + ": a checkpoint after a caught cancellation did not throw (S3)");
+                        }
+                    }
+                }
                 throw new AssertionError(u + " woke up without being cancelled");
             }
             case Join j -> {

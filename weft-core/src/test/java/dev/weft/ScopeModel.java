@@ -179,9 +179,13 @@ final class ScopeModel {
             step = k;
             Event trigger = event("step " + k, (Event) null);
             ScopeSpec d = p.deadlineAt(k);
+            ScopeSpec outside = p.cancelledFromOutsideAt(k);
             if (d != null) {
                 MScope s = scopes.get(d);
                 if (s != null && !s.exited) cancel(s, new Reason(CancelReason.Kind.DEADLINE, s.describe()), trigger);
+            } else if (outside != null) {
+                MScope s = scopes.get(outside);
+                if (s != null && !s.exited) cancel(s, new Reason(CancelReason.Kind.REQUESTED, s.describe() + " by the test thread"), trigger);
             } else {
                 gateOpen[k] = true;
                 gateEvent[k] = trigger;
@@ -348,7 +352,12 @@ final class ScopeModel {
             case BLOCK -> {
                 if (!isCancelled(u.node)) return false;
                 Event e = wakeEvent(u, u + " woken");
-                end(u, woken(u, ((Block) u.current).sleep(), e), e);
+                Block b = (Block) u.current;
+                switch (b.onCancel()) {
+                    case PROPAGATE -> end(u, woken(u, b.sleep(), e), e);
+                    case SWALLOW -> end(u, End.value("swallowed by " + u), e);
+                    case RECHECK -> end(u, woken(u, true, e), e); // S3: the checkpoint throws again
+                }
                 return true;
             }
             case JOIN -> {

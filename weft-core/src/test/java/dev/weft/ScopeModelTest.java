@@ -184,7 +184,7 @@ class ScopeModelTest {
         for (MUnit u : m.units()) {
             if (u.mayNotRun && !(u.spec.action instanceof Block) && !(u.spec.action instanceof Return)) unsure.add(u.spec);
         }
-        unsure.forEach(u -> p.replaceAction(u, new Block(true)));
+        unsure.forEach(u -> p.replaceAction(u, new Block(true, ModelProgram.OnCancel.PROPAGATE)));
         return !unsure.isEmpty();
     }
 }
