@@ -300,12 +300,12 @@ final class ModelProgram {
             Unit task = unit(UnitKind.STARTED, caller.scope);
             Gate g = gate(task, null, null);
             String failBefore = rnd.nextInt(10) < 3 ? "m" + task.id : null;
-            Action after = switch (rnd.nextInt(3)) {
+            Action after = failBefore != null ? null : switch (rnd.nextInt(3)) {
                 case 0 -> new Return();
                 case 1 -> block();
                 default -> new Fail(gate(task, g, null), rnd.nextBoolean(), "m" + task.id + "late");
             };
-            task.action = new Started(g, rnd.nextBoolean(), failBefore, failBefore == null ? after : null);
+            task.action = new Started(g, rnd.nextBoolean(), failBefore, after);
             return new Start(task, rnd.nextInt(10) < 6);
         }
 

@@ -307,13 +307,11 @@ final class ModelRun {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(GIVE_UP_SECONDS);
         int spins = 0;
         while (!condition.getAsBoolean()) {
-            if (owner.isDone() && !condition.getAsBoolean() && !m.root().exited) {
-                // Nothing more can happen once the root returned; say so at once instead of waiting.
-                if (m.root().exitStep != k) {
-                    find(Category.OTHER, "the root scope returned at step " + k + " (" + describe(rootOutcome(owner))
-                            + "), the model returns it at step " + m.root().exitStep + "; waiting for " + what + ": " + missing.get());
-                    return false;
-                }
+            if (owner.isDone() && m.root().exitStep > k && !condition.getAsBoolean()) {
+                // The root returned before the model lets it: nothing more will happen, say so at once.
+                find(Category.OTHER, "the root scope returned by step " + k + " (" + describe(rootOutcome(owner))
+                        + "), the model returns it at step " + m.root().exitStep + "; waiting for " + what + ": " + missing.get());
+                return false;
             }
             if (System.nanoTime() - end > 0) {
                 find(Category.HANG, "gave up waiting " + GIVE_UP_SECONDS + " s for " + what + ": " + missing.get());
