@@ -27,6 +27,27 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Actions that fall due run on the thread that calls {@link #advance(Duration)}, in the
  * order of their due time (then of scheduling), before {@code advance} returns. So after
  * {@code advance} returns, every deadline that passed has cancelled its scope. Thread-safe.
+ *
+ * <h2>Autojump</h2>
+ * {@link #autojump()} makes the clock advance by itself, as Trio's
+ * {@code MockClock(autojump_threshold=0)}: whenever every thread of the scope trees that run on it
+ * is blocked in a Weft wait (the same test the batching loader uses, B1), the clock jumps to its
+ * next timer and runs what falls due. So a test of a 30-second timeout runs in microseconds with
+ * no script:
+ *
+ * <pre>{@code
+ * FakeClock clock = new FakeClock().autojump();
+ * MoveOnResult<String> r = Scope.builder().clock(clock).moveOn(scope -> {
+ *     scope.fork(() -> { Weft.sleep(Duration.ofSeconds(10)); return null; });
+ *     return answer.receive();                   // nobody sends: after 10 s, then 30 s...
+ * });                                            // ...with Scope.builder().timeout(30 s): timedOut()
+ * }</pre>
+ *
+ * <p>A tree takes part from the moment a scope on this clock opens in it until that scope ends
+ * (its outermost scope on this clock). A thread blocked outside Weft ({@code Thread.sleep}, a
+ * JDK latch, I/O, CPU work) keeps the time still, as a busy thread keeps a batch waiting: the
+ * clock only jumps when nothing could happen before its next timer. Timers of other users of the
+ * clock (say, an event bus's retries) fall due on jumps as any others. {@link #advance} still works.
  */
 public final class FakeClock implements WeftClock {
 
@@ -37,6 +58,12 @@ public final class FakeClock implements WeftClock {
     /** Written under the lock, read without it, so reading the time never parks. */
     private volatile long now;
     private long sequence;
+    private volatile boolean autojump;
+    /** Trees running on this clock while autojump is on, with how many of their scopes use it; guarded by jumpLock. */
+    private final java.util.Map<TreeDomain, Integer> trees = new java.util.HashMap<>();
+    private final ReentrantLock jumpLock = new ReentrantLock();
+    /** A jump was asked for while another was under way: the jumper looks again when done. */
+    private volatile boolean recheck;
 
     /** A fake clock that reads {@code 2000-01-01T00:00:00Z} and nanoTime 0. */
     public FakeClock() {
@@ -46,6 +73,82 @@ public final class FakeClock implements WeftClock {
     /** A fake clock whose {@link #instant()} starts at {@code start}. */
     public FakeClock(Instant start) {
         this.origin = Objects.requireNonNull(start, "start");
+    }
+
+    /**
+     * Turns autojump on (see the class comment) and returns this clock. Set it before the scopes
+     * that use the clock open.
+     */
+    public FakeClock autojump() {
+        autojump = true;
+        return this;
+    }
+
+    /** Whether {@link #autojump()} is on. */
+    public boolean isAutojump() {
+        return autojump;
+    }
+
+    /** A scope on this clock opened in {@code scope}'s tree, the outermost on this clock there. */
+    void attach(Scope scope) {
+        TreeDomain tree = TreeDomain.of(scope);
+        tree.watcher(AutoJump.class, t -> new AutoJump(this));
+        jumpLock.lock();
+        try {
+            trees.merge(tree, 1, Integer::sum);
+        } finally {
+            jumpLock.unlock();
+        }
+    }
+
+    /** That scope has ended: its tree no longer holds the time still. */
+    void detach(Scope scope) {
+        TreeDomain tree = scope.batchRoot.tree;
+        jumpLock.lock();
+        try {
+            trees.computeIfPresent(tree, (t, n) -> n == 1 ? null : n - 1);
+        } finally {
+            jumpLock.unlock();
+        }
+        jumpIfQuiescent(); // the trees left may all be waiting
+    }
+
+    /**
+     * Jumps to the next timer if every tree on this clock is quiescent; repeats while that stays
+     * so (a timer that wakes nobody leaves the trees waiting on the one after). One jumper at a
+     * time. A caller that finds a jump under way leaves a request instead, which the jumper
+     * honours once it is done, so a tree that went quiescent during a jump is never left waiting.
+     */
+    void jumpIfQuiescent() {
+        if (!autojump) return;
+        recheck = true;
+        if (jumpLock.isHeldByCurrentThread()) return; // a jump's own action: the loop below looks again
+        while (recheck && jumpLock.tryLock()) {
+            try {
+                recheck = false;
+                jumpWhileQuiescent();
+            } finally {
+                jumpLock.unlock();
+            }
+        }
+    }
+
+    private void jumpWhileQuiescent() {
+        while (!trees.isEmpty()) {
+            long next;
+            lock.lock();
+            try {
+                Entry e = queue.peek();
+                if (e == null) return;
+                next = e.at;
+            } finally {
+                lock.unlock();
+            }
+            for (TreeDomain t : trees.keySet()) {
+                if (!t.isQuiescent()) return;
+            }
+            advance(Duration.ofNanos(next - now));
+        }
     }
 
     @Override

@@ -324,6 +324,9 @@ public final class Scope extends CancelNode {
             Thread.interrupted(); // the outer cancellation's interrupt must not reach shielded code
         }
         scope.attach(me);
+        // An autojumping FakeClock watches the tree from its outermost scope on that clock.
+        FakeClock jumper = clock instanceof FakeClock f && f.isAutojump() && (parent == null || parent.clock != clock) ? f : null;
+        if (jumper != null) jumper.attach(scope);
         WeftClock.Scheduled timer = scope.armDeadline();
 
         T value = null;
@@ -336,6 +339,7 @@ public final class Scope extends CancelNode {
         boolean foreignInterrupt = scope.bodyFinished(bodyError);
         foreignInterrupt |= scope.awaitTasks();
         if (timer != null) timer.cancel();
+        if (jumper != null) jumper.detach(scope);
 
         // Leave: hand the thread back to the parent node, with the interrupt status it should see.
         scope.detach(); // from here on no canceller of the scope interrupts this thread...
