@@ -176,7 +176,11 @@ public final class Par {
         void run(int index, T item) throws Exception;
     }
 
-    /** Forks one task per item, waiting (in a Weft wait) while {@code limit} of them run. */
+    /**
+     * Forks one task per item, waiting (in a Weft wait) while {@code limit} of them run. No item
+     * starts after one has failed: the failed task keeps its slot until the cancellation its
+     * failure causes reaches the waiting caller.
+     */
     private static <T> void limited(String what, List<T> items, int limit, Indexed<T> work) {
         Scope.builder().name(what).run(scope -> {
             AtomicInteger running = new AtomicInteger();
@@ -187,12 +191,11 @@ public final class Par {
                 int index = i;
                 T item = items.get(i);
                 scope.fork(what + "[" + i + "]", () -> {
-                    try {
-                        work.run(index, item);
-                    } finally {
-                        running.decrementAndGet();
-                        LockSupport.unpark(owner);
-                    }
+                    work.run(index, item);
+                    // Only a success frees its slot: a failure is about to cancel the scope, and
+                    // no further item may start in the moment before it does.
+                    running.decrementAndGet();
+                    LockSupport.unpark(owner);
                     return null;
                 });
             }
