@@ -80,6 +80,10 @@ import java.util.function.Supplier;
  *   transport with the same retries and dead letters; what queued up for a transport goes out in one
  *   {@link Transport#publishAll} call (pipelined, up to {@link Builder#outboxBatchSize}), retried as
  *   a unit while the broker does not confirm; {@link #consume} dispatches events received from one.</li>
+ *   <li><b>Durable (ADR 0040).</b> With an {@link Builder#outbox Outbox} (weft-jdbc's
+ *   {@code JdbcOutbox}), events are instead written at the emit call into the database
+ *   transaction of the unit of work that emits them, and a relay publishes them once it
+ *   committed; an emit outside such a unit of work is refused, never kept in memory.</li>
  *   <li>Thread-safe: emit, subscribe and switch from any thread.</li>
  * </ul>
  */
@@ -114,8 +118,10 @@ public final class EventBus implements AutoCloseable {
     private final RetryPolicy defaultRetry;
     private final DeadLetterStore deadLetters;
     private final EventCodec codec;
-    /** For each declared type that some transport takes: "transport 'x'" or "transports 'x', 'y'"; empty without transports. */
+    /** For each declared type that some transport or the outbox takes: "transport 'x'" or "transports 'x', 'y'"; empty without transports. */
     private final Map<Class<?>, String> transportedBy;
+    /** For each declared type an {@link Outbox} takes: that outbox (ADR 0040); empty without one. */
+    private final Map<Class<?>, Outbox> outboxFor;
     private final Supplier<Map<String, String>> trace;
     /** Deterministic mode (for tests): everything runs on the calling thread. */
     final boolean synchronous;
@@ -150,14 +156,21 @@ public final class EventBus implements AutoCloseable {
         this.deadLetters = b.deadLetters;
         this.codec = b.codec;
         Map<Class<?>, String> transported = new LinkedHashMap<>();
+        Map<Class<?>, Outbox> outboxes = new LinkedHashMap<>();
         for (EventType<?> t : b.types.values()) {
             List<String> takers = new ArrayList<>();
             for (Builder.TransportSpec spec : b.transports) {
                 if (HandlerSlot.compile(spec.pattern).matcher(t.name()).matches()) takers.add("'" + spec.transport.name() + "'");
             }
-            if (!takers.isEmpty()) transported.put(t.type(), (takers.size() == 1 ? "transport " : "transports ") + String.join(", ", takers));
+            String to = takers.isEmpty() ? "" : (takers.size() == 1 ? "transport " : "transports ") + String.join(", ", takers);
+            if (b.outbox != null && HandlerSlot.compile(b.outboxPattern).matcher(t.name()).matches()) {
+                outboxes.put(t.type(), b.outbox);
+                to = (to.isEmpty() ? "" : to + " and ") + "outbox '" + b.outbox.name() + "'";
+            }
+            if (!to.isEmpty()) transported.put(t.type(), to);
         }
         this.transportedBy = Map.copyOf(transported);
+        this.outboxFor = Map.copyOf(outboxes);
         this.trace = b.trace;
         this.synchronous = b.synchronous;
         // A random 64-bit prefix per bus (version-4 UUID layout) and a sequence: unique ids
@@ -242,7 +255,9 @@ public final class EventBus implements AutoCloseable {
             String transports = transportedBy.get(payload.getClass());
             if (transports != null) encodeForTransports(f, type, transports);
         }
+        Outbox outbox = outboxFor.isEmpty() ? null : outboxFor.get(payload.getClass());
         if (scope == null) {
+            if (outbox != null) store(outbox, f, type);
             dispatch(f, whenFull);
         } else {
             if (whenFull == FullPolicy.FAIL) {
@@ -250,11 +265,31 @@ public final class EventBus implements AutoCloseable {
             } else {
                 capacity.awaitRoom();
             }
+            if (outbox != null) store(outbox, f, type); // last, so a refused emit stored nothing
             f.envelope(); // its time and trace are those of the emit
             bufferOf(scope).add(f);
             heldCount.increment();
         }
         emitted.increment();
+    }
+
+    /**
+     * Writes {@code f} into the unit of work's transaction through {@code outbox} (ADR 0040); the
+     * bus's transports never see it, so an emit outside a unit of work is refused, never sent from memory.
+     */
+    private void store(Outbox outbox, InFlight f, EventType<?> type) {
+        boolean stored;
+        try {
+            stored = outbox.add(f.wire());
+        } catch (RuntimeException cannot) {
+            rejected.increment();
+            throw cannot;
+        }
+        if (!stored) {
+            throw reject(EventRejectedException.Reason.NO_UNIT_OF_WORK, type.name(), "event '" + type.name() + "' not emitted: the bus writes it to"
+                    + " outbox '" + outbox.name() + "', which stores events with the database transaction of a unit of work, and this thread runs in"
+                    + " none, so there is nothing to store it with (the bus does not fall back to memory): " + outbox.howToEmit());
+        }
     }
 
     /** Encodes {@code f} for the transports that will take it, so an unencodable payload fails at the emit call (E3). */
@@ -702,6 +737,8 @@ public final class EventBus implements AutoCloseable {
         private EventCodec codec;
         private Supplier<Map<String, String>> trace = () -> TRACE.find().orElse(Map.of());
         private final List<TransportSpec> transports = new ArrayList<>();
+        private Outbox outbox;
+        private String outboxPattern;
         private boolean synchronous;
 
         private record TransportSpec(Transport transport, String pattern, RetryPolicy retry) {}
@@ -818,6 +855,26 @@ public final class EventBus implements AutoCloseable {
         }
 
         /**
+         * Makes the bus durable for every event: each is written to {@code outbox} inside the
+         * database transaction of the unit of work that emits it, and published by the outbox's
+         * relay after that transaction commits (ADR 0040). An emit outside such a unit of work is
+         * refused ({@link EventRejectedException.Reason#NO_UNIT_OF_WORK}): the bus never falls back
+         * to an in-memory path for these events. Local handlers still run after the unit of work
+         * succeeded (E4). Needs a {@link #codec}.
+         */
+        public Builder outbox(Outbox outbox) {
+            return outbox(outbox, "*");
+        }
+
+        /** As {@link #outbox(Outbox)}, for the events whose name matches {@code pattern} only ({@code *} matches any characters). */
+        public Builder outbox(Outbox outbox, String pattern) {
+            if (this.outbox != null) throw new IllegalStateException("the bus has an outbox already ('" + this.outbox.name() + "'): one outbox per bus");
+            this.outbox = Objects.requireNonNull(outbox, "outbox");
+            this.outboxPattern = Objects.requireNonNull(pattern, "pattern");
+            return this;
+        }
+
+        /**
          * Deterministic mode, for tests (weft-test's {@code RecordingBus} turns it on): every
          * handler runs as {@link HandlerMode#SYNC}, events a scope held are dispatched on the
          * scope's own thread as it ends (so, unlike the default, the scope's caller waits for the
@@ -835,6 +892,9 @@ public final class EventBus implements AutoCloseable {
         public EventBus build() {
             if (!transports.isEmpty() && codec == null) {
                 throw new IllegalStateException("transports need a codec to put events on the wire: add .codec(new JacksonEventCodec()) from weft-events-jackson");
+            }
+            if (outbox != null && codec == null) {
+                throw new IllegalStateException("an outbox needs a codec to store events as JSON: add .codec(new JacksonEventCodec()) from weft-events-jackson");
             }
             if (deadLetters == null) deadLetters = DeadLetterStore.inMemory();
             List<TransportSpec> resolved = new ArrayList<>();
