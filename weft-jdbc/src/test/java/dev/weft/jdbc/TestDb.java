@@ -30,6 +30,11 @@ public final class TestDb implements AutoCloseable {
         return new TestDb("H2", "jdbc:h2:mem:weft-" + SEQ.incrementAndGet() + ";DB_CLOSE_DELAY=-1", null);
     }
 
+    /** A fresh in-memory H2 database served over TCP by the H2 server on {@code port}, so other JVMs can use it. */
+    public static TestDb h2Tcp(int port) {
+        return new TestDb("H2", "jdbc:h2:tcp://127.0.0.1:" + port + "/mem:weft-" + SEQ.incrementAndGet() + ";DB_CLOSE_DELAY=-1", null);
+    }
+
     /** The shared PostgreSQL (skips the test, or fails it with CI=true, when it is not installed). */
     public static TestDb postgres() {
         PostgresServer pg = PostgresServer.shared();
