@@ -77,9 +77,16 @@ import java.util.function.Supplier;
  *   emit call.</li>
  *   <li><b>Transports (E8).</b> After their scope succeeded, events also go to the bus's
  *   {@link Transport}s, encoded by its {@link EventCodec} at the emit call, through an outbox per
- *   transport with the same retries and dead letters; what queued up for a transport goes out in one
- *   {@link Transport#publishAll} call (pipelined, up to {@link Builder#outboxBatchSize}), retried as
- *   a unit while the broker does not confirm; {@link #consume} dispatches events received from one.</li>
+ *   transport; what queued up for a transport goes out in one {@link Transport#publishAll} call
+ *   (pipelined, up to {@link Builder#outboxBatchSize}), retried as a unit while the broker does not
+ *   confirm. <i>Defaults (issue 13):</i> a broker outage is not a bad event: the outbox retries with
+ *   a capped backoff (100 ms doubling to 5 s, {@link RetryPolicy#untilPublished()}) for as long as
+ *   it lasts, while its events hold their places in the bounded queue, so emitters wait or fail
+ *   (E7) instead of events piling up as dead letters; only an event that can never be published
+ *   (refused alone by the transport, say too big, or the transport closed) is dead-lettered, at
+ *   once, and so is one still unpublished when the bus closes. Events in memory are lost if the
+ *   process dies: for events that must survive a crash, use an {@link Builder#outbox Outbox}.
+ *   {@link #consume} dispatches events received from a transport.</li>
  *   <li><b>Durable (ADR 0040).</b> With an {@link Builder#outbox Outbox} (weft-jdbc's
  *   {@code JdbcOutbox}), events are instead written at the emit call into the database
  *   transaction of the unit of work that emits them, and a relay publishes them once it
@@ -716,6 +723,11 @@ public final class EventBus implements AutoCloseable {
         }
     }
 
+ /** Whether {@link #close()} was called. */
+    boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public String toString() {
         return "EventBus[" + byName.size() + " types, " + slots.length + " handlers" + (closed ? ", closed" : "") + "]";
@@ -843,12 +855,24 @@ public final class EventBus implements AutoCloseable {
             return transport(transport, "*");
         }
 
-        /** Sends events whose name matches {@code pattern} to {@code transport}, retrying by the bus's policy. */
+        /**
+         * Sends events whose name matches {@code pattern} to {@code transport}. While the broker does
+         * not confirm (a {@link TransportException}: down, unreachable) the outbox retries with a
+         * capped backoff for as long as it takes ({@link RetryPolicy#untilPublished()}: 100 ms
+         * doubling up to 5 s), and the bounded queue (E7) pushes back on emitters meanwhile; an
+         * outage never makes a dead letter. Only an event the transport can never publish (it
+         * refused it alone, say over its size limit, or the transport is closed) is dead-lettered, at
+         * once; so is one still unpublished when the bus is {@linkplain EventBus#close closed}.
+         */
         public Builder transport(Transport transport, String pattern) {
             return transport(transport, pattern, null);
         }
 
-        /** As {@link #transport(Transport, String)}, with the outbox's own retry policy. */
+        /**
+         * As {@link #transport(Transport, String)}, with the outbox's own retry policy: after
+         * {@code retry.maxAttempts()} tries that the broker did not confirm, the events are
+         * dead-lettered (the behaviour before issue 13; give {@link RetryPolicy#untilPublished()} to keep retrying).
+         */
         public Builder transport(Transport transport, String pattern, RetryPolicy retry) {
             transports.add(new TransportSpec(Objects.requireNonNull(transport, "transport"), Objects.requireNonNull(pattern, "pattern"), retry));
             return this;
@@ -898,7 +922,7 @@ public final class EventBus implements AutoCloseable {
             }
             if (deadLetters == null) deadLetters = DeadLetterStore.inMemory();
             List<TransportSpec> resolved = new ArrayList<>();
-            for (TransportSpec t : transports) resolved.add(new TransportSpec(t.transport, t.pattern, t.retry != null ? t.retry : retry));
+            for (TransportSpec t : transports) resolved.add(new TransportSpec(t.transport, t.pattern, t.retry != null ? t.retry : RetryPolicy.untilPublished()));
             transports.clear();
             transports.addAll(resolved);
             return new EventBus(this);
