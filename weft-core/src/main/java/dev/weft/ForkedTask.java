@@ -149,6 +149,7 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
         }
         if (toWake != null) toWake.forEach(LockSupport::unpark);
         if (toStarter) startSignal.settle();
+        if (work instanceof ProcessRunner process) process.taskEnded(); // wakes pid() waiters of a task that never ran
         // 4. Only now may the scope's owner see the task gone.
         scope().taskFinished(this);
     }

@@ -124,6 +124,8 @@ public final class Scope extends CancelNode {
     @SuppressWarnings("unused") private volatile boolean backgroundCancelled; // through BACKGROUND_CANCELLED
     private List<ExceptionGroup.Failure> failures; // guarded by this; rare, so a monitor is fine
     private List<Consumer<? super Throwable>> completionActions; // guarded by this (ADR 0016)
+    private List<AutoCloseable> resources; // guarded by this; see use()
+    private boolean resourcesClosed; // guarded by this
     private boolean completing; // guarded by this (ADR 0016)
 
     // [batching, ADR 0013] The outermost scope of this scope's tree: the domain whose threads a
@@ -344,6 +346,7 @@ public final class Scope extends CancelNode {
             parent.attach(me); // interrupts again if the parent is cancelled (level-triggered)
         }
         if (foreignInterrupt) me.interrupt();
+        scope.closeResources();
         MoveOnResult<T> result;
         try {
             result = scope.outcome(value, bodyError, mode);
@@ -499,6 +502,71 @@ public final class Scope extends CancelNode {
         return deadlinePassed ? MoveOnResult.timedOut(value) : MoveOnResult.completed(value);
     }
 
+    // ---------------------------------------------------------------- resources
+
+    /**
+     * Ties {@code resource} to this scope: it is closed when the scope ends, after every task has
+     * finished (so no task can still be using it), in the reverse order of the {@code use} calls
+     * (Trio's {@code async with} in a nursery, Ox's {@code useInScope}). Returns the resource, so
+     * acquiring and tying are one line. Any thread inside the scope may call it.
+     *
+     * <pre>{@code
+     * Scope.run(scope -> {
+     *     Connection db = scope.use(dataSource.getConnection());
+     *     for (long id : ids) scope.fork(() -> load(db, id));
+     *     return null;
+     * }); // every task done, then db.close()
+     * }</pre>
+     *
+     * <p>Closing happens on the thread that opened the scope, once it has left the scope: this
+     * scope's own cancellation does not interrupt a close, an enclosing scope's does. Every
+     * resource is closed even if an earlier close fails; a close that throws is a failure of the
+     * scope, reported in its {@link ExceptionGroup} under the name {@code close <Type>#<n>}
+     * (the resource's class and its position; never its {@code toString()}, which may hold a
+     * password).
+     *
+     * @return {@code resource}
+     * @throws IllegalStateException if the scope's resources were already closed; {@code resource}
+     *                               is then closed at once, so it is not lost
+     */
+    public <R extends AutoCloseable> R use(R resource) {
+        Objects.requireNonNull(resource, "resource: pass the AutoCloseable to close when the scope ends");
+        synchronized (this) {
+            if (!resourcesClosed) {
+                if (resources == null) resources = new ArrayList<>(2);
+                resources.add(resource);
+                return resource;
+            }
+        }
+        IllegalStateException late = new IllegalStateException("scope '" + name
+                + "' has ended and closed its resources: use() it while the scope is open; the resource was closed now");
+        try {
+            resource.close();
+        } catch (Exception e) {
+            late.addSuppressed(e);
+        }
+        throw late;
+    }
+
+    private void closeResources() {
+        List<AutoCloseable> toClose;
+        synchronized (this) {
+            resourcesClosed = true;
+            toClose = resources;
+            resources = null;
+        }
+        if (toClose == null) return;
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            AutoCloseable r = toClose.get(i);
+            try {
+                r.close();
+            } catch (Throwable t) {
+                String type = r.getClass().getSimpleName().isEmpty() ? r.getClass().getName() : r.getClass().getSimpleName();
+                addFailure("close " + type + "#" + (i + 1), t);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- completion actions (ADR 0016)
     // The one hook other modules build on (weft-events holds a scope's events until it ends).
     // Kept in this one section on purpose; see docs/adr/0016-scope-completion-actions.md.
@@ -626,14 +694,24 @@ public final class Scope extends CancelNode {
      * {@link ProcessResult} (exit status and captured output). When the scope or task is
      * cancelled, the process and its descendants are destroyed. See {@link ProcessRunner}.
      */
-    public Task<ProcessResult> forkProcess(ProcessBuilder command) {
+    public ProcessTask forkProcess(ProcessBuilder command) {
         return forkProcess(null, command);
     }
 
     /** As {@link #forkProcess(ProcessBuilder)}, with a name. */
-    public Task<ProcessResult> forkProcess(String name, ProcessBuilder command) {
-        ProcessRunner runner = new ProcessRunner(command);
-        return launch(name, runner, ExecutionKind.PROCESS, false, null);
+    public ProcessTask forkProcess(String name, ProcessBuilder command) {
+        return forkProcess(name, command, ProcessOutput.captured());
+    }
+
+    /**
+     * As {@link #forkProcess(ProcessBuilder)}, with a name and a choice of what happens to the
+     * process's output: captured for the result, or streamed line by line while it runs
+     * ({@link ProcessOutput}). The returned task gives the process id while it runs
+     * ({@link ProcessTask#pid()}).
+     */
+    public ProcessTask forkProcess(String name, ProcessBuilder command, ProcessOutput output) {
+        ProcessRunner runner = new ProcessRunner(command, output);
+        return new ProcessTaskHandle(launch(name, runner, ExecutionKind.PROCESS, false, null), runner);
     }
 
     /**

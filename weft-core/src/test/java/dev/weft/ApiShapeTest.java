@@ -29,7 +29,8 @@ class ApiShapeTest {
             "BatchFunction", "BatchListener", "BatchResults", "DispatchReason", "LoadFailedException", "Loader",
             "LoaderStatistics", "SharedCache",
             "CancelReason", "Cancelled", "Channel", "ChannelClosedException", "ChannelStatistics", "ContextKey", "CpuPool", "DeadlineExceeded", "ExceptionGroup",
-            "ExecutionKind", "FakeClock", "MoveOnResult", "ProcessResult", "Scope", "ScopeBody",
+            "ExecutionKind", "FakeClock", "MoveOnResult", "Par", "ProcessOutput", "ProcessResult", "ProcessTask",
+            "RetryPolicy", "Schedule", "Scope", "ScopeBody",
             "ReceiveChannel", "ReceiveResult", "ScopeStatistics", "Select", "SelectClause", "SendChannel", "SendResult",
             "StartBody", "Task", "TaskCancelledException", "TaskFailedException", "TaskState",
             "TaskStatus", "Weft", "WeftClock",
@@ -40,11 +41,12 @@ class ApiShapeTest {
     private static final Set<String> PUBLIC_NESTED_TYPES = Set.of(
             "BatchFunction.PerKey", "BatchListener.Batch", "Loader.Builder",
             "CancelReason.Kind", "ExceptionGroup.Failure", "ExceptionGroup.GroupHandler", "ExceptionGroup.Handler",
-            "ExceptionGroup.Split", "ReceiveResult.Status", "Scope.Builder", "ScopeStatistics.TaskSnapshot", "WeftClock.Scheduled");
+            "ExceptionGroup.Split", "Par.Action", "Par.Mapper", "ReceiveResult.Status", "Scope.Builder",
+            "ScopeStatistics.TaskSnapshot", "WeftClock.Scheduled");
 
     /** Types users may construct; every other class is obtained from a factory or from Weft itself. */
     private static final Set<String> PUBLICLY_CONSTRUCTIBLE = Set.of(
-            "Cancelled", "ChannelStatistics", "LoaderStatistics", "ExceptionGroup", "FakeClock", "ProcessResult", "ScopeStatistics",
+            "Cancelled", "ChannelStatistics", "LoaderStatistics", "ExceptionGroup", "FakeClock", "ProcessResult", "RetryPolicy", "ScopeStatistics",
             // synchronization primitives (C6) and their statistics records
             "CapacityLimiter", "CapacityLimiterStatistics", "ConditionStatistics", "Mutex", "MutexStatistics",
             "OnceFlag", "OnceFlagStatistics", "Semaphore", "SemaphoreStatistics");

@@ -24,8 +24,10 @@ import java.util.function.Consumer;
  *   <li>Handlers run on the firing thread, in the order they subscribed, before {@link #fire}
  *   returns.</li>
  *   <li>A handler that throws does not stop the others: after every handler ran, {@code fire}
- *   throws one {@link ExceptionGroup} holding every failure, each named {@code handler #i} (its
- *   position in this firing, from 1) in the order they happened.</li>
+ *   throws one {@link ExceptionGroup} holding every failure, in the order they happened, each
+ *   under its subscription's {@linkplain Subscription#name() name}: the one given to
+ *   {@link #subscribe(String, Consumer)}, else {@code <event> subscriber #n} (n counts this
+ *   event's subscriptions from 1, and stays the same when others unsubscribe).</li>
  *   <li>Subscribing or unsubscribing while a firing is under way (from a handler or another
  *   thread) affects the next firing, not the one under way: each firing works on the snapshot
  *   of handlers taken when it started.</li>
@@ -47,6 +49,7 @@ public final class Event<T> {
 
     private final String name;
     private final ReentrantLock lock = new ReentrantLock();
+    private int subscriptions; // guarded by lock: numbers the default names
     @SuppressWarnings("unchecked")
     private volatile Entry<T>[] entries = (Entry<T>[]) NONE;
 
@@ -73,18 +76,33 @@ public final class Event<T> {
      * @return the subscription; {@code close()} it to unsubscribe
      */
     public Subscription subscribe(Consumer<? super T> handler) {
+        return subscribe(null, handler);
+    }
+
+    /**
+     * As {@link #subscribe(Consumer)}, with a name for the subscription: a failure of the handler
+     * is reported under it (say {@code "audit-log"}), instead of a generated
+     * {@code <event> subscriber #n}.
+     *
+     * @throws IllegalArgumentException if {@code name} is blank
+     */
+    public Subscription subscribe(String name, Consumer<? super T> handler) {
         Objects.requireNonNull(handler, "handler: pass the code to run when the event fires");
-        Entry<T> e = new Entry<>(this, handler);
+        if (name != null && name.isBlank()) {
+            throw new IllegalArgumentException("subscription name is blank: name it after what the handler does, e.g. \"audit-log\"");
+        }
         lock.lock();
         try {
+            Entry<T> e = new Entry<>(this, handler, name != null ? name : this.name + " subscriber #" + ++subscriptions);
+            if (name != null) subscriptions++;
             Entry<T>[] old = entries;
             Entry<T>[] next = Arrays.copyOf(old, old.length + 1);
             next[old.length] = e;
             entries = next;
+            return e;
         } finally {
             lock.unlock();
         }
-        return e;
     }
 
     /**
@@ -146,7 +164,7 @@ public final class Event<T> {
                 snapshot[i].handler.accept(value);
             } catch (Throwable t) {
                 if (failures == null) failures = new ArrayList<>(2);
-                failures.add(new ExceptionGroup.Failure("handler #" + (i + 1), t));
+                failures.add(new ExceptionGroup.Failure(snapshot[i].name, t));
             }
         }
         if (failures != null) {
@@ -168,10 +186,17 @@ public final class Event<T> {
     private static final class Entry<T> implements Subscription {
         final Event<T> event;
         final Consumer<? super T> handler;
+        final String name;
 
-        Entry(Event<T> event, Consumer<? super T> handler) {
+        Entry(Event<T> event, Consumer<? super T> handler, String name) {
             this.event = event;
             this.handler = handler;
+            this.name = name;
+        }
+
+        @Override
+        public String name() {
+            return name;
         }
 
         @Override
@@ -189,7 +214,7 @@ public final class Event<T> {
 
         @Override
         public String toString() {
-            return "Subscription[" + event.name + ", " + (isActive() ? "active" : "closed") + "]";
+            return "Subscription[" + name + ", " + (isActive() ? "active" : "closed") + "]";
         }
     }
 }

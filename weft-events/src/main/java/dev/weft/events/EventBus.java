@@ -533,6 +533,11 @@ public final class EventBus implements AutoCloseable {
             }
 
             @Override
+            public String name() {
+                return slot.name;
+            }
+
+            @Override
             public String toString() {
                 return "Subscription[" + slot + "]";
             }

@@ -128,6 +128,11 @@ public final class Property<T> {
         return changed;
     }
 
+    /** Shorthand for {@code changed().subscribe(name, handler)}: failures are reported under {@code name}. */
+    public Subscription subscribe(String name, Consumer<? super Change<T>> handler) {
+        return changed.subscribe(name, handler);
+    }
+
     /** Shorthand for {@code changed().subscribe(handler)}. */
     public Subscription subscribe(Consumer<? super Change<T>> handler) {
         return changed.subscribe(handler);

@@ -20,4 +20,7 @@ public interface Subscription extends AutoCloseable {
 
     /** Whether the handler is still subscribed. */
     boolean isActive();
+
+    /** The subscription's name: the one given when subscribing, else a readable default; failures are reported under it. */
+    String name();
 }

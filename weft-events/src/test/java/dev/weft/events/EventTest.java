@@ -1,6 +1,7 @@
 package dev.weft.events;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.weft.ExceptionGroup;
@@ -61,15 +62,31 @@ class EventTest {
             throw one;
         });
         e.subscribe(v -> ran.add("c"));
-        e.subscribe(v -> {
+        e.subscribe("audit-log", v -> {
             ran.add("d");
             throw two;
         });
         ExceptionGroup g = catchThrowableOfType(ExceptionGroup.class, () -> e.fire("x"));
         assertThat(ran).containsExactly("a", "b", "c", "d");
         assertThat(g.exceptions()).containsExactly(one, two);
-        assertThat(g.failures()).extracting(ExceptionGroup.Failure::taskName).containsExactly("handler #2", "handler #4");
+        // named by subscription: the given name, else '<event> subscriber #n'
+        assertThat(g.failures()).extracting(ExceptionGroup.Failure::taskName).containsExactly("saved subscriber #2", "audit-log");
         assertThat(g.getMessage()).contains("2 of 4 handlers of event 'saved' failed");
+    }
+
+    @Test
+    void e1_aDefaultSubscriptionNameStaysTheSameWhenOthersUnsubscribe() {
+        Event<String> e = new Event<>("saved");
+        Subscription first = e.subscribe(v -> {});
+        Subscription second = e.subscribe(v -> {
+            throw new IllegalStateException("second fails");
+        });
+        first.close();
+        ExceptionGroup g = catchThrowableOfType(ExceptionGroup.class, () -> e.fire("x"));
+        assertThat(g.failures()).extracting(ExceptionGroup.Failure::taskName).containsExactly("saved subscriber #2");
+        assertThat(second.name()).isEqualTo("saved subscriber #2");
+        assertThatThrownBy(() -> e.subscribe(" ", v -> {})).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("subscription name is blank");
     }
 
     @Test
