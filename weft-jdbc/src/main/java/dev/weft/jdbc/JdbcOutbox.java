@@ -49,8 +49,11 @@ import javax.sql.DataSource;
  *   committed: {@code transaction} inserts the events through the body's connection after the
  *   body (and every task it forked) returned, then commits; if the body throws, or the insert or
  *   the commit fails, it rolls back and nothing of the body's events is ever published.</li>
- *   <li>Local handlers of those events run after the commit, on the bus's threads (E4): the
- *   transaction is a {@linkplain EventBus#unitOfWork unit of work}.</li>
+ *   <li>Local handlers of those events run after the commit, on the bus's threads (E4): when the
+ *   transaction is the outermost scope, right after it; inside a {@linkplain EventBus#unitOfWork
+ *   unit of work} (an HTTP request with {@code RequestScopeFilter}), when that unit of work
+ *   succeeded, as any event of a nested scope (ADR 0017). The outbox's events follow the
+ *   transaction: a request that fails after the commit still publishes them.</li>
  *   <li>On a bus built with {@link EventBus.Builder#outbox(Outbox) outbox(this)}, an emit outside
  *   a transaction of this outbox is refused with a message that says so
  *   ({@code EventRejectedException.Reason.NO_UNIT_OF_WORK}); nothing falls back to memory.</li>
@@ -63,8 +66,9 @@ import javax.sql.DataSource;
  * PostgreSQL and H2 are supported; another database fails at {@link Builder#build()} with
  * {@link UnsupportedOperationException}.
  */
-// Implementer's note. The transaction is two scopes: a unit of work (so local handlers run after
-// the commit, ADR 0017) and, inside it, a plain scope for the body, so every task the body forked
+// Implementer's note. The transaction is two scopes: one that holds the transaction (the context
+// value the bus's add finds; its local events move up to an enclosing scope or are dispatched when
+// it ends, ADR 0017) and, inside it, one for the body, so every task the body forked
 // has ended (S1) before the events are inserted and the transaction commits. Events are buffered
 // in the Tx at emit (the bus calls add on the emitting thread, after validating and encoding) and
 // inserted with one batched statement just before the commit: one round trip for all of them.
@@ -125,7 +129,7 @@ public final class JdbcOutbox implements Outbox {
         if (autoCommit) connection.setAutoCommit(false);
         Tx tx = new Tx();
         try {
-            T result = EventBus.unitOfWork("transaction").bind(TX, tx).run(unit -> {
+            T result = Scope.builder().name("transaction").bind(TX, tx).run(unit -> {
                 T r = Scope.builder().name("transaction-body").run(s -> body.run(connection));
                 insert(connection, tx.close());
                 connection.commit();
