@@ -77,9 +77,20 @@ import java.util.function.Supplier;
  *   emit call.</li>
  *   <li><b>Transports (E8).</b> After their scope succeeded, events also go to the bus's
  *   {@link Transport}s, encoded by its {@link EventCodec} at the emit call, through an outbox per
- *   transport with the same retries and dead letters; what queued up for a transport goes out in one
- *   {@link Transport#publishAll} call (pipelined, up to {@link Builder#outboxBatchSize}), retried as
- *   a unit while the broker does not confirm; {@link #consume} dispatches events received from one.</li>
+ *   transport; what queued up for a transport goes out in one {@link Transport#publishAll} call
+ *   (pipelined, up to {@link Builder#outboxBatchSize}), retried as a unit while the broker does not
+ *   confirm. <i>Defaults (issue 13):</i> a broker outage is not a bad event: the outbox retries with
+ *   a capped backoff (100 ms doubling to 5 s, {@link RetryPolicy#untilPublished()}) for as long as
+ *   it lasts, while its events hold their places in the bounded queue, so emitters wait or fail
+ *   (E7) instead of events piling up as dead letters; only an event that can never be published
+ *   (refused alone by the transport, say too big, or the transport closed) is dead-lettered, at
+ *   once, and so is one still unpublished when the bus closes. Events in memory are lost if the
+ *   process dies: for events that must survive a crash, use an {@link Builder#outbox Outbox}.
+ *   {@link #consume} dispatches events received from a transport.</li>
+ *   <li><b>Durable (ADR 0040).</b> With an {@link Builder#outbox Outbox} (weft-jdbc's
+ *   {@code JdbcOutbox}), events are instead written at the emit call into the database
+ *   transaction of the unit of work that emits them, and a relay publishes them once it
+ *   committed; an emit outside such a unit of work is refused, never kept in memory.</li>
  *   <li>Thread-safe: emit, subscribe and switch from any thread.</li>
  * </ul>
  */
@@ -114,8 +125,10 @@ public final class EventBus implements AutoCloseable {
     private final RetryPolicy defaultRetry;
     private final DeadLetterStore deadLetters;
     private final EventCodec codec;
-    /** For each declared type that some transport takes: "transport 'x'" or "transports 'x', 'y'"; empty without transports. */
+    /** For each declared type that some transport or the outbox takes: "transport 'x'" or "transports 'x', 'y'"; empty without transports. */
     private final Map<Class<?>, String> transportedBy;
+    /** For each declared type an {@link Outbox} takes: that outbox (ADR 0040); empty without one. */
+    private final Map<Class<?>, Outbox> outboxFor;
     private final Supplier<Map<String, String>> trace;
     /** Deterministic mode (for tests): everything runs on the calling thread. */
     final boolean synchronous;
@@ -150,14 +163,21 @@ public final class EventBus implements AutoCloseable {
         this.deadLetters = b.deadLetters;
         this.codec = b.codec;
         Map<Class<?>, String> transported = new LinkedHashMap<>();
+        Map<Class<?>, Outbox> outboxes = new LinkedHashMap<>();
         for (EventType<?> t : b.types.values()) {
             List<String> takers = new ArrayList<>();
             for (Builder.TransportSpec spec : b.transports) {
                 if (HandlerSlot.compile(spec.pattern).matcher(t.name()).matches()) takers.add("'" + spec.transport.name() + "'");
             }
-            if (!takers.isEmpty()) transported.put(t.type(), (takers.size() == 1 ? "transport " : "transports ") + String.join(", ", takers));
+            String to = takers.isEmpty() ? "" : (takers.size() == 1 ? "transport " : "transports ") + String.join(", ", takers);
+            if (b.outbox != null && HandlerSlot.compile(b.outboxPattern).matcher(t.name()).matches()) {
+                outboxes.put(t.type(), b.outbox);
+                to = (to.isEmpty() ? "" : to + " and ") + "outbox '" + b.outbox.name() + "'";
+            }
+            if (!to.isEmpty()) transported.put(t.type(), to);
         }
         this.transportedBy = Map.copyOf(transported);
+        this.outboxFor = Map.copyOf(outboxes);
         this.trace = b.trace;
         this.synchronous = b.synchronous;
         // A random 64-bit prefix per bus (version-4 UUID layout) and a sequence: unique ids
@@ -242,7 +262,9 @@ public final class EventBus implements AutoCloseable {
             String transports = transportedBy.get(payload.getClass());
             if (transports != null) encodeForTransports(f, type, transports);
         }
+        Outbox outbox = outboxFor.isEmpty() ? null : outboxFor.get(payload.getClass());
         if (scope == null) {
+            if (outbox != null) store(outbox, f, type);
             dispatch(f, whenFull);
         } else {
             if (whenFull == FullPolicy.FAIL) {
@@ -250,11 +272,31 @@ public final class EventBus implements AutoCloseable {
             } else {
                 capacity.awaitRoom();
             }
+            if (outbox != null) store(outbox, f, type); // last, so a refused emit stored nothing
             f.envelope(); // its time and trace are those of the emit
             bufferOf(scope).add(f);
             heldCount.increment();
         }
         emitted.increment();
+    }
+
+    /**
+     * Writes {@code f} into the unit of work's transaction through {@code outbox} (ADR 0040); the
+     * bus's transports never see it, so an emit outside a unit of work is refused, never sent from memory.
+     */
+    private void store(Outbox outbox, InFlight f, EventType<?> type) {
+        boolean stored;
+        try {
+            stored = outbox.add(f.wire());
+        } catch (RuntimeException cannot) {
+            rejected.increment();
+            throw cannot;
+        }
+        if (!stored) {
+            throw reject(EventRejectedException.Reason.NO_UNIT_OF_WORK, type.name(), "event '" + type.name() + "' not emitted: the bus writes it to"
+                    + " outbox '" + outbox.name() + "', which stores events with the database transaction of a unit of work, and this thread runs in"
+                    + " none, so there is nothing to store it with (the bus does not fall back to memory): " + outbox.howToEmit());
+        }
     }
 
     /** Encodes {@code f} for the transports that will take it, so an unencodable payload fails at the emit call (E3). */
@@ -686,6 +728,11 @@ public final class EventBus implements AutoCloseable {
         }
     }
 
+ /** Whether {@link #close()} was called. */
+    boolean isClosed() {
+        return closed;
+    }
+
     @Override
     public String toString() {
         return "EventBus[" + byName.size() + " types, " + slots.length + " handlers" + (closed ? ", closed" : "") + "]";
@@ -707,6 +754,8 @@ public final class EventBus implements AutoCloseable {
         private EventCodec codec;
         private Supplier<Map<String, String>> trace = () -> TRACE.find().orElse(Map.of());
         private final List<TransportSpec> transports = new ArrayList<>();
+        private Outbox outbox;
+        private String outboxPattern;
         private boolean synchronous;
 
         private record TransportSpec(Transport transport, String pattern, RetryPolicy retry) {}
@@ -811,14 +860,46 @@ public final class EventBus implements AutoCloseable {
             return transport(transport, "*");
         }
 
-        /** Sends events whose name matches {@code pattern} to {@code transport}, retrying by the bus's policy. */
+        /**
+         * Sends events whose name matches {@code pattern} to {@code transport}. While the broker does
+         * not confirm (a {@link TransportException}: down, unreachable) the outbox retries with a
+         * capped backoff for as long as it takes ({@link RetryPolicy#untilPublished()}: 100 ms
+         * doubling up to 5 s), and the bounded queue (E7) pushes back on emitters meanwhile; an
+         * outage never makes a dead letter. Only an event the transport can never publish (it
+         * refused it alone, say over its size limit, or the transport is closed) is dead-lettered, at
+         * once; so is one still unpublished when the bus is {@linkplain EventBus#close closed}.
+         */
         public Builder transport(Transport transport, String pattern) {
             return transport(transport, pattern, null);
         }
 
-        /** As {@link #transport(Transport, String)}, with the outbox's own retry policy. */
+        /**
+         * As {@link #transport(Transport, String)}, with the outbox's own retry policy: after
+         * {@code retry.maxAttempts()} tries that the broker did not confirm, the events are
+         * dead-lettered (the behaviour before issue 13; give {@link RetryPolicy#untilPublished()} to keep retrying).
+         */
         public Builder transport(Transport transport, String pattern, RetryPolicy retry) {
             transports.add(new TransportSpec(Objects.requireNonNull(transport, "transport"), Objects.requireNonNull(pattern, "pattern"), retry));
+            return this;
+        }
+
+        /**
+         * Makes the bus durable for every event: each is written to {@code outbox} inside the
+         * database transaction of the unit of work that emits it, and published by the outbox's
+         * relay after that transaction commits (ADR 0040). An emit outside such a unit of work is
+         * refused ({@link EventRejectedException.Reason#NO_UNIT_OF_WORK}): the bus never falls back
+         * to an in-memory path for these events. Local handlers still run after the unit of work
+         * succeeded (E4). Needs a {@link #codec}.
+         */
+        public Builder outbox(Outbox outbox) {
+            return outbox(outbox, "*");
+        }
+
+        /** As {@link #outbox(Outbox)}, for the events whose name matches {@code pattern} only ({@code *} matches any characters). */
+        public Builder outbox(Outbox outbox, String pattern) {
+            if (this.outbox != null) throw new IllegalStateException("the bus has an outbox already ('" + this.outbox.name() + "'): one outbox per bus");
+            this.outbox = Objects.requireNonNull(outbox, "outbox");
+            this.outboxPattern = Objects.requireNonNull(pattern, "pattern");
             return this;
         }
 
@@ -841,9 +922,12 @@ public final class EventBus implements AutoCloseable {
             if (!transports.isEmpty() && codec == null) {
                 throw new IllegalStateException("transports need a codec to put events on the wire: add .codec(new JacksonEventCodec()) from weft-events-jackson");
             }
+            if (outbox != null && codec == null) {
+                throw new IllegalStateException("an outbox needs a codec to store events as JSON: add .codec(new JacksonEventCodec()) from weft-events-jackson");
+            }
             if (deadLetters == null) deadLetters = DeadLetterStore.inMemory();
             List<TransportSpec> resolved = new ArrayList<>();
-            for (TransportSpec t : transports) resolved.add(new TransportSpec(t.transport, t.pattern, t.retry != null ? t.retry : retry));
+            for (TransportSpec t : transports) resolved.add(new TransportSpec(t.transport, t.pattern, t.retry != null ? t.retry : RetryPolicy.untilPublished()));
             transports.clear();
             transports.addAll(resolved);
             return new EventBus(this);

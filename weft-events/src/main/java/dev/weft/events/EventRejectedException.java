@@ -20,7 +20,13 @@ public class EventRejectedException extends RuntimeException {
         /** The dispatch queue was full and the policy is {@link FullPolicy#FAIL} (E7). */
         QUEUE_FULL,
         /** The bus was closed. */
-        CLOSED
+        CLOSED,
+        /**
+         * The bus writes the event to an {@link Outbox} (a transactional outbox), and the emitting
+         * thread runs in no unit of work of that outbox: there is no transaction to store it with,
+         * and the bus does not fall back to memory (ADR 0040).
+         */
+        NO_UNIT_OF_WORK
     }
 
     private final Reason reason;

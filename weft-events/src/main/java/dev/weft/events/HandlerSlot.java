@@ -232,13 +232,18 @@ final class HandlerSlot {
                 return true;
             } catch (Throwable t) {
                 count(FAILED_TRIES, n);
-                if (n > 1 && !(t instanceof TransportException)) {
+                // An outage (TransportException) is retried; anything else means the transport refused
+                // some event for good: split the batch, and an event refused alone can never be published.
+                boolean outage = t instanceof TransportException && !(t instanceof TransportClosedException);
+                if (n > 1 && !outage && !(t instanceof TransportClosedException)) {
                     if (singly == null) singly = new ArrayDeque<>();
                     for (int i = n - 1; i >= 0; i--) singly.addFirst(batch.get(i));
                     attempts = 0;
                     return true;
                 }
-                if (attempts >= retry.maxAttempts()) {
+                // Dead letters: what can never be published (refused, or the transport closed), what failed every
+                // try of a finite policy, and what is still failing when the bus closes (else close() would wait forever).
+                if (!outage || attempts >= retry.maxAttempts() || bus.isClosed()) {
                     for (InFlight f : batch) bus.deadLetter(this, f.envelope(), t, attempts);
                     count(DEAD_LETTERED, n);
                     attempts = 0;

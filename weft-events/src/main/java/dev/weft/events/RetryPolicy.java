@@ -47,6 +47,15 @@ public record RetryPolicy(int maxAttempts, Duration initialBackoff, double multi
         return exponential(3, Duration.ofMillis(100), Duration.ofSeconds(30));
     }
 
+    /**
+     * The default of a transport's outbox (issue 13): tries until the broker confirms, waiting 100 ms
+     * after the first failure, doubling up to 5 s. A broker outage is not a bad event, so it never
+     * makes a dead letter; the bus's bounded queue (E7) makes emitters wait or fail meanwhile.
+     */
+    public static RetryPolicy untilPublished() {
+        return exponential(Integer.MAX_VALUE, Duration.ofMillis(100), Duration.ofSeconds(5));
+    }
+
     /** The wait after failed try number {@code attempt} (1-based). */
     public Duration backoffAfter(int attempt) {
         double nanos = initialBackoff.toNanos() * Math.pow(multiplier, Math.max(0, attempt - 1));

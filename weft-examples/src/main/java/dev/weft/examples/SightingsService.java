@@ -14,6 +14,18 @@ import dev.weft.events.EventType;
 import dev.weft.events.InMemoryTransport;
 import dev.weft.events.RequestScopeFilter;
 import dev.weft.events.Transport;
+import dev.weft.events.TransportException;
+import dev.weft.events.TransportMessage;
+import dev.weft.events.Delivery;
+import dev.weft.jdbc.JdbcOutbox;
+import dev.weft.jdbc.OutboxRelay;
+import org.h2.jdbcx.JdbcDataSource;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.examples.SightingsClient.Answer;
 import dev.weft.examples.SightingsClient.Collected;
@@ -49,6 +61,13 @@ import java.util.stream.Collectors;
  * birders"; in real life, another process). A report with a count below 1 is refused at the emit
  * (E3): the answer is 400 and no event exists to dispatch.
  *
+ * <p>Each sighting is stored in an embedded H2 database, and its event goes through the
+ * transactional outbox (weft-jdbc): {@code outbox.transaction(..)} inserts the row and the event in
+ * one transaction, and an {@link OutboxRelay} publishes committed events to the transport. The
+ * demo stages a transport outage while the reports come in: the relay's publishes fail, the
+ * events wait in the outbox table, committed with their rows, and reach the worker when the
+ * transport is back, none lost and none dead-lettered.
+ *
  * <p>The transport is in memory by default, and Redis Streams when {@code WEFT_REDIS_URL} is set
  * ({@code redis://[user:password@]host:port}): then workers in other processes share the events,
  * and none is lost if one dies.
@@ -78,6 +97,11 @@ public final class SightingsService implements AutoCloseable {
     private final PrintStream story;
     private final Transport transport;
     private final String transportDescription;
+    private final JdbcDataSource database = new JdbcDataSource();
+    private final JdbcOutbox outbox;
+    private final StagedOutage outage;
+    private final OutboxRelay relay;
+    private final Thread relayThread;
     private final EventBus bus;
     private final Worker worker;
     private final Thread workerThread;
@@ -99,7 +123,18 @@ public final class SightingsService implements AutoCloseable {
         JacksonEventCodec codec = new JacksonEventCodec();
         EventType<SightingReported> type = EventType.of(SightingReported.class)
                 .validatedBy(s -> s.count() >= 1 ? null : "count must be at least 1, got " + s.count());
-        bus = EventBus.builder().declare(type).codec(codec).transport(transport).build();
+        database.setURL("jdbc:h2:mem:sightings-" + System.nanoTime() + ";DB_CLOSE_DELAY=-1");
+        try (Connection c = database.getConnection(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE sightings (report INT PRIMARY KEY, species VARCHAR(64) NOT NULL, birds INT NOT NULL)");
+            outbox = JdbcOutbox.builder(database).createTable(true).build();
+        } catch (SQLException e) {
+            transport.close();
+            throw new IOException("cannot set up the embedded database: " + e.getMessage(), e);
+        }
+        bus = EventBus.builder().declare(type).codec(codec).outbox(outbox).build();
+        outage = new StagedOutage(transport);
+        relay = outbox.relay(outage).backoff(Duration.ofMillis(50), Duration.ofMillis(200)).logger(outage.quietLogger()).build();
+        relayThread = Thread.ofVirtual().name("sightings-relay").start(relay::run);
         bus.handler("statistics").async().on(SightingReported.class, s -> {
             int total = statistics.merge(s.species(), s.count(), Integer::sum);
             story.println("#" + s.report() + " [stats]  updated after the response: " + s.species() + " " + total);
@@ -152,8 +187,18 @@ public final class SightingsService implements AutoCloseable {
         try {
             SightingReported s = new SightingReported(Integer.parseInt(q.getOrDefault("report", "0")),
                     q.getOrDefault("species", "unknown"), Integer.parseInt(q.getOrDefault("count", "1")));
-            bus.emit(s); // held by the request's scope until the response is out; refused here if invalid (E3)
-            story.println(tag + " [server] accepted " + s.count() + " " + s.species() + "; its event is " + Scope.current()
+            outbox.transaction(c -> { // the row and the event commit together, or neither does
+                try (PreparedStatement ps = c.prepareStatement("INSERT INTO sightings (report, species, birds) VALUES (?, ?, ?)")) {
+                    ps.setInt(1, s.report());
+                    ps.setString(2, s.species());
+                    ps.setInt(3, s.count());
+                    ps.executeUpdate();
+                }
+                bus.emit(s); // stored in the outbox table with the row; refused here if invalid (E3), which rolls the row back
+                return null;
+            });
+            story.println(tag + " [server] accepted " + s.count() + " " + s.species() + "; its row and its event are committed together in H2"
+                    + " (the outbox), and its event is " + Scope.current()
                     .map(request -> "held by scope '" + request.name() + "' until the response is sent")
                     .orElse("dispatched at once: there is no request scope to hold it"));
             status = 201;
@@ -162,6 +207,10 @@ public final class SightingsService implements AutoCloseable {
             story.println(tag + " [server] refused: " + refused.getMessage());
             status = 400;
             answer = refused.getMessage();
+        } catch (SQLException failed) {
+            story.println(tag + " [server] the database failed: " + failed.getMessage());
+            status = 500;
+            answer = "the sighting was not stored";
         }
         byte[] body = (answer + "\n").getBytes(StandardCharsets.UTF_8);
         exchange.sendResponseHeaders(status, body.length);
@@ -212,6 +261,8 @@ public final class SightingsService implements AutoCloseable {
 
     private void stopEvents() {
         try {
+            relay.shutdown();
+            relayThread.join(Duration.ofSeconds(5));
             bus.awaitIdle(Duration.ofSeconds(5));
             worker.shutdown(Duration.ofSeconds(5));
             workerThread.join(Duration.ofSeconds(5));
@@ -248,6 +299,8 @@ public final class SightingsService implements AutoCloseable {
         long started = System.nanoTime();
         try (SightingsService service = start(redisUrl, out); HttpClient http = HttpClient.newHttpClient()) {
             out.println("sightings service on " + service.address() + "; events go through " + service.transportDescription());
+            service.outage.begin();
+            out.println("[outbox] staging a transport outage: the transport refuses every publish until the reports are answered");
             out.println("client: producer -> channel -> " + POSTERS + " posters (a CapacityLimiter lets " + AT_ONCE
                     + " POST at once) -> channel -> collector, all within " + DEADLINE.toSeconds() + " s");
             try {
@@ -260,6 +313,11 @@ public final class SightingsService implements AutoCloseable {
                             + rejected.size() + " rejected (" + rejected.stream().map(a -> "#" + a.report().id() + ": " + a.status())
                             .collect(Collectors.joining(", ")) + "); at most " + c.mostAtOnce() + " requests at once (limit " + c.limit() + ")");
 
+                    service.outage.awaitRefused(); // the relay has tried at least once and been refused
+                    out.println("[outbox] during the outage the relay was refused " + service.outage.refusals() + " time(s) and dropped nothing: "
+                            + service.pendingInOutbox() + " events wait in the outbox table, committed with their sightings (" + service.rows() + " rows)");
+                    service.outage.end();
+                    out.println("[outbox] the transport is back: the relay publishes what waited");
                     service.awaitEvents(accepted.size()); // the events come after the responses: wait for them, under the same deadline
                     service.bus.awaitIdle(DEADLINE);
                     BusStatistics bus = service.bus.statistics();
@@ -273,6 +331,8 @@ public final class SightingsService implements AutoCloseable {
                                 + "; the statistics saw " + tags(statisticsSaw) + ", the worker " + tags(workerSaw));
                     }
                     Map<String, Integer> statistics = service.statistics();
+                    out.println("every accepted report's event survived the outage: the worker handled " + tags(workerSaw) + ", "
+                            + service.bus.deadLetters().size() + " dead letters, " + service.pendingInOutbox() + " events left in the outbox");
                     out.println("final statistics: " + statistics + " (" + statistics.values().stream().mapToInt(Integer::intValue).sum()
                             + " birds from " + accepted.size() + " accepted reports)");
                     out.println("done in " + (System.nanoTime() - started) / 1_000_000 + " ms; events went through "
@@ -287,6 +347,83 @@ public final class SightingsService implements AutoCloseable {
                 throw late;
             }
         }
+    }
+
+    private long pendingInOutbox() {
+        try {
+            return outbox.pending();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the outbox: " + e.getMessage(), e);
+        }
+    }
+
+    private long rows() {
+        try (Connection c = database.getConnection(); Statement st = c.createStatement(); var rs = st.executeQuery("SELECT COUNT(*) FROM sightings")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the sightings: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The transport, with an outage the demo stages: while it lasts every publish fails with a
+     * {@link TransportException}, as Redis Streams does while Redis is unreachable.
+     */
+    static final class StagedOutage implements Transport {
+        private final Transport real;
+        private final AtomicBoolean down = new AtomicBoolean();
+        private final AtomicInteger refusals = new AtomicInteger();
+        private final Semaphore refused = new Semaphore(0);
+
+        StagedOutage(Transport real) {
+            this.real = real;
+        }
+
+        void begin() {
+            down.set(true);
+        }
+
+        void end() {
+            down.set(false);
+        }
+
+        int refusals() {
+            return refusals.get();
+        }
+
+        /** Waits until the relay was refused once; a cancellation point. */
+        void awaitRefused() {
+            refused.acquire();
+            refused.release();
+        }
+
+        /** The relay reports each refused try; the story counts them instead of printing each. */
+        System.Logger quietLogger() {
+            return new System.Logger() {
+                @Override public String getName() { return "sightings-relay"; }
+                @Override public boolean isLoggable(Level level) { return false; }
+                @Override public void log(Level level, java.util.ResourceBundle bundle, String msg, Throwable thrown) {}
+                @Override public void log(Level level, java.util.ResourceBundle bundle, String format, Object... params) {}
+            };
+        }
+
+        @Override public String name() { return real.name(); }
+        @Override public void publish(TransportMessage m) { publishAll(List.of(m)); }
+
+        @Override
+        public void publishAll(List<TransportMessage> messages) {
+            if (down.get()) {
+                refusals.incrementAndGet();
+                refused.release();
+                throw new TransportException("transport '" + real.name() + "' is down (an outage the demo stages)");
+            }
+            real.publishAll(messages);
+        }
+
+        @Override public List<Delivery> receive(String group, String consumer, int max, Duration wait) { return real.receive(group, consumer, max, wait); }
+        @Override public List<TransportMessage> deadLetters(String group) { return real.deadLetters(group); }
+        @Override public void close() { real.close(); }
     }
 
     private static String tags(Set<Integer> ids) {

@@ -56,7 +56,8 @@ class SightingsServiceTest {
         for (Report r : valid) {
             String tag = "#" + r.id() + " ";
             int accepted = line(run, tag + "[server] accepted " + r.count() + " " + r.species()
-                    + "; its event is held by scope 'http POST /sightings' until the response is sent");
+                    + "; its row and its event are committed together in H2 (the outbox), and its event is held by scope"
+                    + " 'http POST /sightings' until the response is sent");
             int sent = line(run, tag + "[server] response sent: 201");
             int stats = line(run, tag + "[stats]  updated after the response: " + r.species());
             int worker = line(run, tag + "[worker] handled after the response: birders told of " + r.count() + " " + r.species());
@@ -92,7 +93,14 @@ class SightingsServiceTest {
         assertThat(run.text())
                 .contains("collector: 4 answers, 3 accepted (201), 1 rejected (#3: 400)")
                 .contains("#3 was rejected and dispatched nothing: the bus emitted 3 events and refused 1; the statistics saw #1 #2 #4, the worker #1 #2 #4")
-                .contains("final statistics: {kestrel=5, owl=1} (6 birds from 3 accepted reports)");
+                .contains("final statistics: {kestrel=5, owl=1} (6 birds from 3 accepted reports)")
+                .contains("events wait in the outbox table, committed with their sightings (3 rows)")
+                .contains("every accepted report's event survived the outage: the worker handled #1 #2 #4, 0 dead letters, 0 events left in the outbox");
+        // The staged outage: the relay is refused before the transport comes back, and the worker handles nothing until then.
+        int back = line(run, "[outbox] the transport is back");
+        assertThat(line(run, "[outbox] during the outage the relay was refused ")).isLessThan(back);
+        assertThat(run.text()).containsPattern("during the outage the relay was refused [1-9][0-9]* time\\(s\\) and dropped nothing: 3 events wait");
+        for (Report r : valid) assertThat(line(run, "#" + r.id() + " [worker] handled after the response")).isGreaterThan(back);
     }
 
     @Test

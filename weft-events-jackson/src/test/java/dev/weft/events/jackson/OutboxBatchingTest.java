@@ -156,29 +156,64 @@ class OutboxBatchingTest {
     }
 
     @Test
-    void r4_anEventTheTransportRefusesDoesNotHoldBackTheOthersInItsBatch_itIsDeadLetteredAlone() throws Exception {
+    void r4_anEventTheTransportRefusesDoesNotHoldBackTheOthersInItsBatch_itIsDeadLetteredAlone_atOnce() throws Exception {
         FakeClock clock = new FakeClock();
         RecordingTransport t = new RecordingTransport(true, 0);
-        EventBus bus = EventBus.builder().declare(Ping.class).codec(codec).clock(clock)
-                .transport(t, "*", RetryPolicy.exponential(2, Duration.ofSeconds(1), Duration.ofSeconds(1))).build();
+        EventBus bus = EventBus.builder().declare(Ping.class).codec(codec).clock(clock).transport(t).build();
         bus.emit(new Ping(0));
         assertThat(t.firstCallStarted.await(20, TimeUnit.SECONDS)).isTrue();
         bus.emit(new Ping(1012));
         bus.emit(new Ping(1013)); // refused by the transport
         bus.emit(new Ping(1014));
         t.releaseFirstCall.countDown();
-        clock.awaitTimers(1); // Ping 1013 alone waits for its second try
-        clock.advance(Duration.ofSeconds(1));
-        assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue();
+        assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue(); // no clock advance: an event that can never be published is not retried
 
         assertThat(t.stored()).containsExactly(0, 1012, 1014);
         assertThat(bus.deadLetters()).singleElement().satisfies((DeadLetter d) -> {
             assertThat(d.event().payload()).isEqualTo(new Ping(1013));
             assertThat(d.error()).hasMessageContaining("over this transport's size limit");
-            assertThat(d.attempts()).isEqualTo(2);
+            assertThat(d.attempts()).isEqualTo(1);
         });
-        assertThat(t.calls).extracting(List::size).containsExactly(1, 3, 1, 1, 1, 1); // the batch, then one by one, 1013 twice
+        assertThat(t.calls).extracting(List::size).containsExactly(1, 3, 1, 1, 1); // the batch, then one by one, 1013 once
         assertThat(outbox(bus).deadLettered()).isEqualTo(1);
+    }
+
+    @Test
+    void r4_byDefaultAnOutageIsRetriedWithCappedBackoffForAsLongAsItLasts_andMakesNoDeadLetter() throws Exception {
+        FakeClock clock = new FakeClock();
+        RecordingTransport t = new RecordingTransport(false, 12); // twelve failed tries: four times the old default of three
+        EventBus bus = EventBus.builder().declare(Ping.class).codec(codec).clock(clock).transport(t).build();
+        bus.emit(new Ping(1));
+        Duration waited = Duration.ZERO;
+        List<Duration> waits = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            clock.awaitTimers(1);
+            Duration next = clock.pendingDelays().get(0);
+            waits.add(next);
+            clock.advance(next);
+            waited = waited.plus(next);
+        }
+        assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue();
+        assertThat(t.stored()).containsExactly(1);
+        assertThat(bus.deadLetters()).isEmpty();
+        assertThat(waits).startsWith(Duration.ofMillis(100), Duration.ofMillis(200), Duration.ofMillis(400)).endsWith(Duration.ofSeconds(5));
+        assertThat(outbox(bus).failedAttempts()).isEqualTo(12);
+    }
+
+    @Test
+    void r4_anEventStillUnpublishedWhenTheBusClosesIsDeadLettered_soCloseReturns() throws Exception {
+        FakeClock clock = new FakeClock();
+        RecordingTransport t = new RecordingTransport(false, Integer.MAX_VALUE); // down for good
+        EventBus bus = EventBus.builder().declare(Ping.class).codec(codec).clock(clock).transport(t).build();
+        bus.emit(new Ping(1));
+        clock.awaitTimers(1);
+        Thread closer = Thread.ofVirtual().start(bus::close);
+        // close() waits for the retry under way; when it comes, the bus is closed, so the event is parked.
+        while (closer.isAlive()) {
+            clock.advance(Duration.ofSeconds(5));
+            closer.join(Duration.ofMillis(20));
+        }
+        assertThat(bus.deadLetters()).singleElement().satisfies((DeadLetter d) -> assertThat(d.error()).hasMessageContaining("broker unavailable"));
     }
 
     @Test
