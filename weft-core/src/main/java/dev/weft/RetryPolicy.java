@@ -64,6 +64,21 @@ public record RetryPolicy(int maxAttempts, Duration initialBackoff, double multi
         return new RetryPolicy(maxAttempts, initial, 2, max);
     }
 
+    /**
+     * Tries until the work succeeds (or the caller is cancelled): waits doubling from
+     * {@code initial} up to {@code max}, no jitter. For failures that are an outage, not a bad
+     * request: an event bus's transports retry a broker outage with
+     * {@code unlimited(100 ms, 5 s)} while their bounded queue makes emitters wait.
+     */
+    public static RetryPolicy unlimited(Duration initial, Duration max) {
+        return exponential(Integer.MAX_VALUE, initial, max);
+    }
+
+    /** Whether this policy tries until the work succeeds. */
+    public boolean isUnlimited() {
+        return maxAttempts == Integer.MAX_VALUE;
+    }
+
     /** 3 tries, waits of 100 ms and 200 ms (capped at 30 s), no jitter: the default of a bus and a worker. */
     public static RetryPolicy defaults() {
         return exponential(3, Duration.ofMillis(100), Duration.ofSeconds(30));

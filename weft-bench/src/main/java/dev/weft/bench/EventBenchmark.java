@@ -3,7 +3,7 @@ package dev.weft.bench;
 import dev.weft.events.Event;
 import dev.weft.events.EventBus;
 import dev.weft.events.HandlerMode;
-import dev.weft.events.RetryPolicy;
+import dev.weft.RetryPolicy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

@@ -1,5 +1,6 @@
 package dev.weft.events;
 
+import dev.weft.RetryPolicy;
 import dev.weft.ContextKey;
 import dev.weft.Scope;
 import dev.weft.WeftClock;
@@ -80,7 +81,7 @@ import java.util.function.Supplier;
  *   transport; what queued up for a transport goes out in one {@link Transport#publishAll} call
  *   (pipelined, up to {@link Builder#outboxBatchSize}), retried as a unit while the broker does not
  *   confirm. <i>Defaults (issue 13):</i> a broker outage is not a bad event: the outbox retries with
- *   a capped backoff (100 ms doubling to 5 s, {@link RetryPolicy#untilPublished()}) for as long as
+ *   a capped backoff (100 ms doubling to 5 s, {@code RetryPolicy.unlimited(100 ms, 5 s)}) for as long as
  *   it lasts, while its events hold their places in the bounded queue, so emitters wait or fail
  *   (E7) instead of events piling up as dead letters; only an event that can never be published
  *   (refused alone by the transport, say too big, or the transport closed) is dead-lettered, at
@@ -863,7 +864,7 @@ public final class EventBus implements AutoCloseable {
         /**
          * Sends events whose name matches {@code pattern} to {@code transport}. While the broker does
          * not confirm (a {@link TransportException}: down, unreachable) the outbox retries with a
-         * capped backoff for as long as it takes ({@link RetryPolicy#untilPublished()}: 100 ms
+         * capped backoff for as long as it takes ({@code RetryPolicy.unlimited(100 ms, 5 s)}: 100 ms
          * doubling up to 5 s), and the bounded queue (E7) pushes back on emitters meanwhile; an
          * outage never makes a dead letter. Only an event the transport can never publish (it
          * refused it alone, say over its size limit, or the transport is closed) is dead-lettered, at
@@ -876,7 +877,7 @@ public final class EventBus implements AutoCloseable {
         /**
          * As {@link #transport(Transport, String)}, with the outbox's own retry policy: after
          * {@code retry.maxAttempts()} tries that the broker did not confirm, the events are
-         * dead-lettered (the behaviour before issue 13; give {@link RetryPolicy#untilPublished()} to keep retrying).
+         * dead-lettered (the behaviour before issue 13; give {@code RetryPolicy.unlimited(100 ms, 5 s)} to keep retrying).
          */
         public Builder transport(Transport transport, String pattern, RetryPolicy retry) {
             transports.add(new TransportSpec(Objects.requireNonNull(transport, "transport"), Objects.requireNonNull(pattern, "pattern"), retry));
@@ -927,7 +928,7 @@ public final class EventBus implements AutoCloseable {
             }
             if (deadLetters == null) deadLetters = DeadLetterStore.inMemory();
             List<TransportSpec> resolved = new ArrayList<>();
-            for (TransportSpec t : transports) resolved.add(new TransportSpec(t.transport, t.pattern, t.retry != null ? t.retry : RetryPolicy.untilPublished()));
+            for (TransportSpec t : transports) resolved.add(new TransportSpec(t.transport, t.pattern, t.retry != null ? t.retry : RetryPolicy.unlimited(Duration.ofMillis(100), Duration.ofSeconds(5))));
             transports.clear();
             transports.addAll(resolved);
             return new EventBus(this);

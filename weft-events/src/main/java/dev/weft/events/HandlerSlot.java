@@ -1,5 +1,6 @@
 package dev.weft.events;
 
+import dev.weft.RetryPolicy;
 import dev.weft.WeftClock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

@@ -19,7 +19,7 @@ class ApiShapeTest {
     private static final Set<String> PUBLIC_TYPES = Set.of(
             "BusStatistics", "DeadLetter", "DeadLetterStore", "Delivery", "DispatchPolicy", "Envelope", "Event", "EventBus",
             "EventCodec", "EventHandler", "EventName", "EventRejectedException", "EventType", "FullPolicy", "HandlerMode",
-            "InMemoryTransport", "Outbox", "Property", "RequestScopeFilter", "RetryPolicy", "Subscription", "Transport",
+            "InMemoryTransport", "Outbox", "Property", "RequestScopeFilter", "Subscription", "Transport",
             "TransportClosedException", "TransportException", "TransportMessage");
 
     private static final Set<String> PUBLIC_NESTED_TYPES = Set.of(

@@ -13,7 +13,7 @@ import dev.weft.events.Envelope;
 import dev.weft.events.EventCodec;
 import dev.weft.events.EventHandler;
 import dev.weft.events.EventType;
-import dev.weft.events.RetryPolicy;
+import dev.weft.RetryPolicy;
 import dev.weft.events.Transport;
 import dev.weft.events.TransportClosedException;
 import dev.weft.events.TransportException;

@@ -10,7 +10,7 @@ import dev.weft.Scope;
 import dev.weft.events.EventBus;
 import dev.weft.events.EventRejectedException;
 import dev.weft.events.FullPolicy;
-import dev.weft.events.RetryPolicy;
+import dev.weft.RetryPolicy;
 import dev.weft.events.TransportMessage;
 import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.redis.WorkerProcess.JobSubmitted;

@@ -11,7 +11,7 @@ import dev.weft.events.Envelope;
 import dev.weft.events.EventName;
 import dev.weft.events.EventType;
 import dev.weft.events.InMemoryTransport;
-import dev.weft.events.RetryPolicy;
+import dev.weft.RetryPolicy;
 import dev.weft.events.TransportMessage;
 import dev.weft.events.jackson.JacksonEventCodec;
 import java.time.Duration;

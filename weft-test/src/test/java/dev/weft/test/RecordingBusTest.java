@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.weft.ExceptionGroup;
 import dev.weft.Scope;
 import dev.weft.events.EventBus;
-import dev.weft.events.RetryPolicy;
+import dev.weft.RetryPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

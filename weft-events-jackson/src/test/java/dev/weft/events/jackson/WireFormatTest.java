@@ -14,7 +14,7 @@ import dev.weft.events.EventBus;
 import dev.weft.events.EventName;
 import dev.weft.events.HandlerMode;
 import dev.weft.events.InMemoryTransport;
-import dev.weft.events.RetryPolicy;
+import dev.weft.RetryPolicy;
 import dev.weft.events.Transport;
 import dev.weft.events.TransportException;
 import dev.weft.events.TransportMessage;
