@@ -1,12 +1,12 @@
 package dev.weft.bench;
 
-import dev.weft.events.Delivery;
-import dev.weft.events.Envelope;
+import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.Envelope;
 import dev.weft.events.EventBus;
 import dev.weft.events.EventName;
 import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.redis.Worker;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.TransportMessage;
 import dev.weft.redis.RedisStreamsTransport;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;

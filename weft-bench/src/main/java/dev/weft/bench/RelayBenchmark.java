@@ -1,7 +1,7 @@
 package dev.weft.bench;
 
-import dev.weft.events.Envelope;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.Envelope;
+import dev.weft.events.transport.TransportMessage;
 import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.jdbc.JdbcOutbox;
 import dev.weft.jdbc.OutboxRelay;

@@ -2,7 +2,7 @@ package dev.weft.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.TransportMessage;
 import dev.weft.redis.RedisStreamsTransport;
 import dev.weft.test.RedisServer;
 import java.io.PrintWriter;

@@ -1,5 +1,6 @@
 package dev.weft.events;
 
+import dev.weft.events.transport.Envelope;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.UUID;

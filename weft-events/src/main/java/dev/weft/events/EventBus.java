@@ -1,5 +1,10 @@
 package dev.weft.events;
 
+import dev.weft.events.transport.Envelope;
+import dev.weft.events.transport.EventCodec;
+import dev.weft.events.transport.Outbox;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportMessage;
 import dev.weft.RetryPolicy;
 import dev.weft.ContextKey;
 import dev.weft.Scope;

@@ -1,5 +1,7 @@
 package dev.weft.events;
 
+import dev.weft.events.transport.TransportClosedException;
+import dev.weft.events.transport.TransportException;
 import dev.weft.RetryPolicy;
 import dev.weft.WeftClock;
 import java.lang.invoke.MethodHandles;

@@ -1,5 +1,7 @@
 package dev.weft.events;
 
+import dev.weft.events.transport.Envelope;
+import dev.weft.events.transport.TransportMessage;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 

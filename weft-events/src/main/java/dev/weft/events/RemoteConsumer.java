@@ -1,5 +1,11 @@
 package dev.weft.events;
 
+import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.Envelope;
+import dev.weft.events.transport.EventCodec;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportClosedException;
+import dev.weft.events.transport.TransportException;
 import dev.weft.Weft;
 import java.time.Duration;
 import java.util.LinkedHashMap;

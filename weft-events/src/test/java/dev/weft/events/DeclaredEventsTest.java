@@ -1,5 +1,11 @@
 package dev.weft.events;
 
+import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.Envelope;
+import dev.weft.events.transport.EventCodec;
+import dev.weft.events.transport.InMemoryTransport;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;

@@ -1,5 +1,6 @@
 package dev.weft.events;
 
+import dev.weft.events.transport.Envelope;
 import static dev.weft.events.Support.await;
 import static dev.weft.events.Support.idle;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,5 +1,7 @@
 package dev.weft.events;
 
+import dev.weft.events.transport.Outbox;
+import dev.weft.events.transport.TransportMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -6,7 +6,7 @@ import dev.weft.events.EventBus;
 import dev.weft.events.EventHandler;
 import dev.weft.events.EventName;
 import dev.weft.events.EventType;
-import dev.weft.events.RequestScopeFilter;
+import dev.weft.events.http.RequestScopeFilter;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;

@@ -1,9 +1,9 @@
 package dev.weft.jdbc;
 
 import dev.weft.Weft;
-import dev.weft.events.Transport;
-import dev.weft.events.TransportException;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportException;
+import dev.weft.events.transport.TransportMessage;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;

@@ -1,10 +1,10 @@
 package dev.weft.jdbc;
 
-import dev.weft.events.Delivery;
+import dev.weft.events.transport.Delivery;
 import dev.weft.events.EventBus;
-import dev.weft.events.Transport;
-import dev.weft.events.TransportException;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportException;
+import dev.weft.events.transport.TransportMessage;
 import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.jdbc.Events.SightingReported;
 import dev.weft.redis.RedisStreamsTransport;

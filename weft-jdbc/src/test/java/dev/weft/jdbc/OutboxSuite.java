@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.weft.ExceptionGroup;
 import dev.weft.Scope;
-import dev.weft.events.Delivery;
+import dev.weft.events.transport.Delivery;
 import dev.weft.events.EventBus;
 import dev.weft.events.EventRejectedException;
-import dev.weft.events.InMemoryTransport;
-import dev.weft.events.Transport;
-import dev.weft.events.TransportException;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.InMemoryTransport;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportException;
+import dev.weft.events.transport.TransportMessage;
 import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.jdbc.Events.NestFound;
 import dev.weft.jdbc.Events.SightingReported;

@@ -1,6 +1,6 @@
 package dev.weft.redis;
 
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.TransportMessage;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -1,11 +1,11 @@
 package dev.weft.redis;
 
 import dev.weft.Weft;
-import dev.weft.events.Delivery;
-import dev.weft.events.Transport;
-import dev.weft.events.TransportClosedException;
-import dev.weft.events.TransportException;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportClosedException;
+import dev.weft.events.transport.TransportException;
+import dev.weft.events.transport.TransportMessage;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.lang.System.Logger.Level;

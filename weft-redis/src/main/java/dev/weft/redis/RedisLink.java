@@ -1,8 +1,8 @@
 package dev.weft.redis;
 
 import dev.weft.Weft;
-import dev.weft.events.TransportClosedException;
-import dev.weft.events.TransportException;
+import dev.weft.events.transport.TransportClosedException;
+import dev.weft.events.transport.TransportException;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;

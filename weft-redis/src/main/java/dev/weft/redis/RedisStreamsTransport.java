@@ -1,10 +1,10 @@
 package dev.weft.redis;
 
-import dev.weft.events.Delivery;
-import dev.weft.events.Transport;
-import dev.weft.events.TransportClosedException;
-import dev.weft.events.TransportException;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportClosedException;
+import dev.weft.events.transport.TransportException;
+import dev.weft.events.transport.TransportMessage;
 import io.lettuce.core.Consumer;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;

@@ -43,7 +43,7 @@ final class StreamAcks {
      * Acknowledges {@code entryId} (and forgets its recorded error, if it may have one); returns
      * once Redis confirmed it.
      *
-     * @throws dev.weft.events.TransportException if Redis did not confirm it
+     * @throws dev.weft.events.transport.TransportException if Redis did not confirm it
      */
     void ack(String entryId, boolean mayHaveError) {
         Pending p = new Pending(entryId, mayHaveError, new CompletableFuture<>());

@@ -1,7 +1,7 @@
 package dev.weft.redis;
 
-import dev.weft.events.Delivery;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.TransportMessage;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 

@@ -11,7 +11,7 @@ import dev.weft.events.EventBus;
 import dev.weft.events.EventRejectedException;
 import dev.weft.events.FullPolicy;
 import dev.weft.RetryPolicy;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.TransportMessage;
 import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.redis.WorkerProcess.JobSubmitted;
 import io.lettuce.core.RedisClient;
@@ -41,7 +41,7 @@ class FaultTest {
     TransportMessage job(int n) {
         UUID id = UUID.randomUUID();
         return new TransportMessage(id.toString(), "job.submitted",
-                codec.encode(new dev.weft.events.Envelope<>(id, "job.submitted", Instant.now(), Map.of(), new JobSubmitted(n))));
+                codec.encode(new dev.weft.events.transport.Envelope<>(id, "job.submitted", Instant.now(), Map.of(), new JobSubmitted(n))));
     }
 
     static RedisCommands<String, String> admin(RedisServer redis, List<AutoCloseable> toClose) {
@@ -141,7 +141,7 @@ class FaultTest {
                             handledAfter.add(d.message().id());
                             d.ack();
                         }
-                    } catch (dev.weft.events.TransportException reconnecting) {
+                    } catch (dev.weft.events.transport.TransportException reconnecting) {
                         // Lettuce is still reconnecting: commands are refused until it is back
                     }
                     return handledAfter.size() >= 50;

@@ -1,6 +1,6 @@
 package dev.weft.redis;
 
-import dev.weft.events.Transport;
+import dev.weft.events.transport.Transport;
 import dev.weft.test.RedisServer;
 import dev.weft.test.TransportContract;
 import java.util.UUID;

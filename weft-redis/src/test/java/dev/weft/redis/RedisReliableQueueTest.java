@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.weft.Scope;
 import dev.weft.Task;
 import dev.weft.TaskState;
-import dev.weft.events.TransportClosedException;
+import dev.weft.events.transport.TransportClosedException;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;

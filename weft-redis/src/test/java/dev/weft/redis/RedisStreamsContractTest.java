@@ -2,7 +2,7 @@ package dev.weft.redis;
 
 import dev.weft.test.RedisServer;
 
-import dev.weft.events.Transport;
+import dev.weft.events.transport.Transport;
 import dev.weft.test.AtLeastOnceTransportContract;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;

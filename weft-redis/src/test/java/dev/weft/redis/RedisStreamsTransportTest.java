@@ -5,8 +5,8 @@ import dev.weft.test.RedisServer;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.weft.events.Delivery;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.TransportMessage;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.weft.events.Delivery;
-import dev.weft.events.TransportException;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.TransportException;
+import dev.weft.events.transport.TransportMessage;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

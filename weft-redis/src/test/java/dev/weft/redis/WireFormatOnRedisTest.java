@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.weft.Scope;
-import dev.weft.events.Envelope;
+import dev.weft.events.transport.Envelope;
 import dev.weft.events.EventBus;
 import dev.weft.events.EventName;
 import dev.weft.events.EventType;

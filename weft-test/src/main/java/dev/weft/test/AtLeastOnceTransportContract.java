@@ -3,9 +3,9 @@ package dev.weft.test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.weft.events.Delivery;
-import dev.weft.events.Transport;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportMessage;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

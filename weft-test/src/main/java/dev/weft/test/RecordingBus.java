@@ -1,7 +1,7 @@
 package dev.weft.test;
 
 import dev.weft.FakeClock;
-import dev.weft.events.Envelope;
+import dev.weft.events.transport.Envelope;
 import dev.weft.events.EventBus;
 import dev.weft.events.EventType;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package dev.weft.test;
 
-import dev.weft.events.InMemoryTransport;
-import dev.weft.events.Transport;
+import dev.weft.events.transport.InMemoryTransport;
+import dev.weft.events.transport.Transport;
 
 /** The in-memory transport passes the at-least-once transport suite (as the Redis Streams transport does). */
 class InMemoryTransportContractTest extends AtLeastOnceTransportContract {

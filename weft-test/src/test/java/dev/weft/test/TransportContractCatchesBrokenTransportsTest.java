@@ -3,11 +3,11 @@ package dev.weft.test;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
-import dev.weft.events.Delivery;
-import dev.weft.events.InMemoryTransport;
-import dev.weft.events.Transport;
-import dev.weft.events.TransportClosedException;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.InMemoryTransport;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportClosedException;
+import dev.weft.events.transport.TransportMessage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -6,15 +6,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.weft.FakeClock;
 import dev.weft.events.BusStatistics;
 import dev.weft.events.DeadLetter;
-import dev.weft.events.Delivery;
+import dev.weft.events.transport.Delivery;
 import dev.weft.events.EventBus;
 import dev.weft.events.EventName;
 import dev.weft.events.EventRejectedException;
-import dev.weft.events.InMemoryTransport;
+import dev.weft.events.transport.InMemoryTransport;
 import dev.weft.RetryPolicy;
-import dev.weft.events.Transport;
-import dev.weft.events.TransportException;
-import dev.weft.events.TransportMessage;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportException;
+import dev.weft.events.transport.TransportMessage;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -218,12 +218,12 @@ class OutboxBatchingTest {
 
     @Test
     void e3_anEventTheCodecCannotEncodeIsRefusedAtEmit_notDeadLetteredByTheOutbox_andTheOthersArePublished() throws Exception {
-        dev.weft.events.EventCodec picky = new dev.weft.events.EventCodec() {
-            @Override public byte[] encode(dev.weft.events.Envelope<?> e) {
+        dev.weft.events.transport.EventCodec picky = new dev.weft.events.transport.EventCodec() {
+            @Override public byte[] encode(dev.weft.events.transport.Envelope<?> e) {
                 if (e.payload() instanceof Ping p && p.n() == 7) throw new IllegalArgumentException("7 cannot be encoded");
                 return codec.encode(e);
             }
-            @Override public dev.weft.events.Envelope<?> decode(byte[] bytes, java.util.function.Function<String, Class<? extends Record>> typeOf) {
+            @Override public dev.weft.events.transport.Envelope<?> decode(byte[] bytes, java.util.function.Function<String, Class<? extends Record>> typeOf) {
                 return codec.decode(bytes, typeOf);
             }
         };

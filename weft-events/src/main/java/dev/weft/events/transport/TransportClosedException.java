@@ -1,4 +1,4 @@
-package dev.weft.events;
+package dev.weft.events.transport;
 
 /** The {@link Transport} was closed: nothing more can be published or received through it. */
 public class TransportClosedException extends TransportException {

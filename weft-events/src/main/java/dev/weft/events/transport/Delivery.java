@@ -1,4 +1,4 @@
-package dev.weft.events;
+package dev.weft.events.transport;
 
 /**
  * One message handed to a consumer by {@link Transport#receive}: settle it with {@link #ack()}

@@ -1,5 +1,6 @@
-package dev.weft.events;
+package dev.weft.events.http;
 
+import dev.weft.events.EventBus;
 import com.sun.net.httpserver.Filter;
 import com.sun.net.httpserver.HttpExchange;
 import dev.weft.Scope;

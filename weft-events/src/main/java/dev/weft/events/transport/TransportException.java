@@ -1,4 +1,4 @@
-package dev.weft.events;
+package dev.weft.events.transport;
 
 /**
  * A {@link Transport} could not do what was asked: the broker is down, refused the message, or

@@ -1,4 +1,4 @@
-package dev.weft.events;
+package dev.weft.events.transport;
 
 import dev.weft.Weft;
 import dev.weft.WeftClock;

@@ -1,4 +1,4 @@
-package dev.weft.events;
+package dev.weft.events.transport;
 
 import java.util.function.Function;
 

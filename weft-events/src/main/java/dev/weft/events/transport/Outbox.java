@@ -1,4 +1,4 @@
-package dev.weft.events;
+package dev.weft.events.transport;
 
 /**
  * SPI: a transactional outbox, where an {@link EventBus} writes the events it would send to a
