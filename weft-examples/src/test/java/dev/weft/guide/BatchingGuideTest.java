@@ -44,6 +44,7 @@ class BatchingGuideTest extends GuideTest {
                     return usersByIds(ids);                       // a Map from each id to its user
                 })
                 .name("users")
+                .maxDelay(Duration.ofSeconds(1))                  // see "How to choose the delay" below
                 .build();                                         // build once, share everywhere
         List<String> names = Scope.run(scope -> {
             List<Task<String>> tasks = new ArrayList<>();
@@ -62,11 +63,12 @@ class BatchingGuideTest extends GuideTest {
 
     @Test
     void oneBatchPerLevel() {
-        Loader<Long, Post> posts = Loader.builder(BatchingGuideTest::postsByIds).name("posts").build();
+        Loader<Long, Post> posts = Loader.builder(BatchingGuideTest::postsByIds).name("posts")
+                .maxDelay(Duration.ofSeconds(1)).build();
         Loader<Long, String> users = Loader.builder((List<Long> ids) -> {
             System.out.println("SELECT users WHERE id IN " + new TreeSet<>(ids));
             return usersByIds(ids);
-        }).name("users").build();
+        }).name("users").maxDelay(Duration.ofSeconds(1)).build();
         // tag::levels[]
         List<String> lines = Scope.run(scope -> Par.map(List.of(10L, 11L, 12L, 13L), 100, postId -> {
             Post post = posts.load(postId);                // level 1: every post in one batch
@@ -75,6 +77,8 @@ class BatchingGuideTest extends GuideTest {
         }));
         // end::levels[]
         assertThat(printed()).containsExactly("SELECT posts WHERE id IN [10, 11, 12, 13]", "SELECT users WHERE id IN [1, 2]");
+        assertThat(posts.statistics().batches(DispatchReason.QUIESCENCE)).isEqualTo(1);
+        assertThat(users.statistics().batches(DispatchReason.QUIESCENCE)).isEqualTo(1);
         assertThat(lines).containsExactly("post 10 by user-1", "post 11 by user-2", "post 12 by user-1", "post 13 by user-2");
     }
 
@@ -103,7 +107,7 @@ class BatchingGuideTest extends GuideTest {
                 if (sku.startsWith("SKU-")) results.succeed(sku, 7);
                 else results.fail(sku, new IllegalArgumentException("no such product: " + sku));
             }
-        }).name("stock").build();
+        }).name("stock").maxDelay(Duration.ofSeconds(1)).build();
         Map<String, String> shown = new ConcurrentSkipListMap<>();   // sorted, for printing
         Scope.run(scope -> {
             for (String sku : List.of("SKU-1", "banana")) {
@@ -121,6 +125,7 @@ class BatchingGuideTest extends GuideTest {
         System.out.println(shown);
         // end::per-key[]
         assertThat(printed()).containsExactly("{SKU-1=7 in stock, banana=no such product: banana}");
-        assertThat(stock.statistics().batches()).isEqualTo(1);
+        assertThat(stock.statistics().batches()).as(stock.statistics().toString()).isEqualTo(1);
+        assertThat(stock.statistics().batches(DispatchReason.QUIESCENCE)).isEqualTo(1);
     }
 }
