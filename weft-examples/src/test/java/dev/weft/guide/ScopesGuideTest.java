@@ -13,8 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.SynchronousQueue;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -122,28 +121,30 @@ class ScopesGuideTest extends GuideTest {
     }
 
     @Test
-    void aJdkWaitIsWokenAndTheCatchBlockCheckpoints() {
-        LinkedBlockingQueue<String> queue = new LinkedBlockingQueue<>();
-        AtomicBoolean checkpointed = new AtomicBoolean();
+    void aLoopThatCatchesInterruptedExceptionCheckpointsAndEnds() {
+        SynchronousQueue<String> queue = new SynchronousQueue<>();
+        // The loop can end only through the checkpoint in its catch block: without it, take()
+        // would wait again with the interrupt cleared, and the scope would wait for it forever
+        // (this test would fail by its timeout).
         Scope.run(scope -> {
-            scope.start("consumer", status -> {
-                status.started(null);
+            scope.fork("consumer", () -> {
                 // tag::interrupted[]
-                try {
-                    String job = queue.take();      // a JDK wait: Weft's cancellation interrupts it
-                    System.out.println("took " + job);
-                } catch (InterruptedException e) {
-                    checkpointed.set(true);
-                    Weft.checkpoint();              // throws Cancelled (and sets the interrupt again)
-                    throw e;                        // interrupted by something else than Weft
+                while (true) {
+                    try {
+                        String job = queue.take();      // a JDK wait: Weft's cancellation interrupts it
+                        System.out.println("took " + job);
+                    } catch (InterruptedException e) {
+                        Weft.checkpoint();              // cancelled? then this throws Cancelled, and the loop ends
+                        // else someone outside Weft interrupted us: carry on
+                    }
                 }
                 // end::interrupted[]
             });
+            queue.put("job-1");                   // returns once the consumer took it
             scope.cancel("shutting down");
             return null;
         });
-        assertThat(checkpointed).isTrue();
-        assertThat(printed()).isEmpty();
+        assertThat(printed()).containsExactly("took job-1");
     }
 
     @Test

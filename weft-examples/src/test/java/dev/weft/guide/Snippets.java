@@ -44,7 +44,8 @@ final class Snippets {
     /** How to fix a drifted block; printed with every finding about one. */
     static final String HOW_TO_UPDATE =
             "the test source is the truth: edit the region there, then copy it into the page, or let the check do it:\n"
-            + "    ./dev mvn -B -pl weft-examples test -Dtest=GuideSnippetsTest -Dweft.guide.update=true";
+            + "    ./dev mvn -B -pl weft-examples -am test -Dtest=GuideSnippetsTest -Dsurefire.failIfNoSpecifiedTests=false"
+            + " -Dweft.guide.update=true";
 
     private static final Pattern TAG = Pattern.compile("^\\s*//\\s*(tag|end)::([A-Za-z0-9._-]+)\\[\\]\\s*$");
     private static final Pattern MARKER = Pattern.compile("^\\s*<!--\\s*snippet:\\s*([A-Za-z0-9._-]+)\\s*-->\\s*$");
