@@ -347,7 +347,7 @@ final class RedisLink implements AutoCloseable {
             return new TransportException("cannot " + what + " Redis at " + where + ": " + (server != null ? firstLine(server) : "connection refused or unreachable")
                     + "; is redis-server running and reachable? (rediss:// for TLS)", null);
         }
-        if (server != null) return new TransportException("Redis at " + where + " failed to " + what + ": " + firstLine(server), null);
+        if (server != null) return new RedisServerError("Redis at " + where + " failed to " + what + ": " + firstLine(server), RedisServerError.codeOf(server));
         return new TransportException("Redis at " + where + " failed to " + what + ": " + e.getClass().getSimpleName() + ": " + firstLine(String.valueOf(e.getMessage())), null);
     }
 

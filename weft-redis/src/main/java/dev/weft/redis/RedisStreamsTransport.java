@@ -52,7 +52,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   persistence ({@code appendonly yes}, {@code appendfsync always} for no loss on a crash).</li>
  *   <li>Consumer groups are created on first use, idempotently ({@code MKSTREAM}; another
  *   process creating it first is fine), starting at the beginning of the stream, so events
- *   published before the first worker started are not missed.</li>
+ *   published before the first worker started are not missed. When Redis says a group no longer
+ *   exists ({@code NOGROUP}: Redis restarted without its data, or the group was deleted), it is
+ *   created again the same way, logged, and receiving goes on; what Redis lost is lost (see
+ *   docs/REDIS-OPERATIONS.md).</li>
  *   <li>{@link #receive} hands out, in this order: the consumer's own pending entries left from
  *   an earlier run (once, on its first receive), entries idle longer than
  *   {@code redeliverAfter} on any consumer ({@code XAUTOCLAIM}, which also takes over entries of
@@ -233,6 +236,16 @@ public final class RedisStreamsTransport implements Transport {
         Objects.requireNonNull(wait, "wait");
         if (max < 0) throw new IllegalArgumentException("max is negative");
         checkOpen();
+        try {
+            return receiveOnce(group, consumer, max, wait);
+        } catch (RedisServerError e) {
+            if (!e.is("NOGROUP")) throw e;
+            groupLost(group);
+            return receiveOnce(group, consumer, max, wait); // a second NOGROUP (deleted again at once) is the caller's to see
+        }
+    }
+
+    private List<Delivery> receiveOnce(String group, String consumer, int max, Duration wait) {
         ensureGroup(group);
         List<Delivery> out = new ArrayList<>();
         if (max == 0) return out;
@@ -247,10 +260,25 @@ public final class RedisStreamsTransport implements Transport {
         if (groups.contains(group)) return;
         try {
             link.call("create consumer group '" + group + "'", r -> r.xgroupCreate(XReadArgs.StreamOffset.from(stream, "0-0"), group, XGroupCreateArgs.Builder.mkstream()));
-        } catch (TransportException e) {
-            if (e instanceof TransportClosedException || e.getMessage() == null || !e.getMessage().contains("BUSYGROUP")) throw e;
+        } catch (RedisServerError e) {
+            if (!e.is("BUSYGROUP")) throw e;
         }
         groups.add(group);
+    }
+
+    /**
+     * Redis said NOGROUP: the group (or the whole stream) is gone, because Redis restarted without
+     * its data or someone deleted it. Forget what this transport knew of it, so the next
+     * {@link #ensureGroup} makes it again, from the start of what the stream holds now.
+     */
+    private void groupLost(String group) {
+        groups.remove(group);
+        claimScans.remove(group);
+        ownPending.keySet().removeIf(key -> key.startsWith(group + '\0'));
+        log.log(Level.WARNING, "stream ''{0}'' group ''{1}'' no longer exists in Redis at {2} (restarted without its data, or deleted): "
+                + "created it again, reading from the start of the stream. Entries Redis lost are not delivered; deliveries handed out "
+                + "before cannot be acknowledged any more (their acknowledgements do nothing); see docs/REDIS-OPERATIONS.md",
+                stream, group, link.where());
     }
 
     /** On a consumer's first receive: its entries still pending from an earlier run, claimed again (count + 1). */
@@ -410,11 +438,16 @@ public final class RedisStreamsTransport implements Transport {
             return;
         }
         // Make it claimable by the next XAUTOCLAIM at once, keeping its delivery count.
-        link.call("reject entry " + entryId, r -> {
-            r.hset(errorsKey(group), entryId, StreamEntries.bytes(reason));
-            return r.xclaim(stream, Consumer.from(group, consumer),
-                    XClaimArgs.Builder.minIdleTime(0).idle(redeliverAfter.toMillis() + 1).retryCount(count).justid(), entryId);
-        });
+        try {
+            link.call("reject entry " + entryId, r -> {
+                r.hset(errorsKey(group), entryId, StreamEntries.bytes(reason));
+                return r.xclaim(stream, Consumer.from(group, consumer),
+                        XClaimArgs.Builder.minIdleTime(0).idle(redeliverAfter.toMillis() + 1).retryCount(count).justid(), entryId);
+            });
+        } catch (RedisServerError e) {
+            if (e.is("NOGROUP")) groupLost(group); // the next receive makes it again
+            throw e;
+        }
         ClaimScan scan = claimScans.get(group);
         if (scan != null) scan.pausedUntil = 0; // the next receive scans, and finds it
     }

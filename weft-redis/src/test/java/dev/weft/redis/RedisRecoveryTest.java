@@ -96,6 +96,49 @@ class RedisRecoveryTest {
         }
     }
 
+    /**
+     * Issue 10, item 5. After Redis restarted without its data, XREADGROUP says NOGROUP; the
+     * transport remembered that it had made the group and never made it again, so a worker handled
+     * nothing, forever. Now the group is made again (from the start of the new stream) and
+     * consumption goes on; what Redis lost stays lost (docs/REDIS-OPERATIONS.md).
+     */
+    @Test
+    void r2_aGroupLostWithRedisData_isCreatedAgain_andConsumptionGoesOn() throws Exception {
+        String stream = "nogroup:" + UUID.randomUUID();
+        LogCapture log = new LogCapture();
+        try (RedisServer redis = RedisServer.start(); // no persistence
+             RedisStreamsTransport t = RedisStreamsTransport.builder(redis.uri()).stream(stream).commandTimeout(COMMAND_TIMEOUT).logger(log).build()) {
+            t.publish(job(1));
+            List<Delivery> first = t.receive("g", "c1", 10, Duration.ZERO);
+            assertThat(first).hasSize(1);
+            first.get(0).ack();
+
+            redis.kill();
+            redis.restart(); // empty: no stream, no group
+            TransportMessage after = job(2);
+            Poll.until(() -> {
+                try {
+                    t.publish(after);
+                    return true;
+                } catch (TransportException reconnecting) {
+                    return false;
+                }
+            }, 10);
+            List<Delivery> got = new ArrayList<>();
+            Poll.until(() -> {
+                try {
+                    got.addAll(t.receive("g", "c1", 10, Duration.ZERO));
+                } catch (TransportException e) {
+                    if (e.getMessage().contains("NOGROUP")) throw new AssertionError("the transport did not create the lost group again: " + e.getMessage(), e);
+                }
+                return !got.isEmpty();
+            }, 10);
+            assertThat(got).extracting(d -> d.message().id()).containsExactly(after.id());
+            got.get(0).ack();
+            assertThat(log.all()).contains("group 'g'").contains("no longer exists").contains("created it again");
+        }
+    }
+
     private static void pace() {
         try {
             Thread.sleep(5); // retry pacing, not an ordering step
