@@ -75,7 +75,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   <li>TLS ({@code rediss://}) and ACL user and password come from the Redis URI; messages
  *   and {@link #toString()} name the server without the password.</li>
  *   <li>While Redis is unreachable, calls fail at once with a {@link TransportException} that
- *   says so (no silent queueing inside the client); the connection comes back by itself.</li>
+ *   says so (no silent queueing inside the client); the connection comes back by itself, at most
+ *   {@code reconnectBackoff} (1 s) after Redis answers again. A Redis that accepts connections but
+ *   does not answer fails calls after {@code commandTimeout}.</li>
  *   <li>Thread-safe.</li>
  * </ul>
  */
@@ -145,7 +147,7 @@ public final class RedisStreamsTransport implements Transport {
         this.claimPause = tenth.compareTo(Duration.ofSeconds(1)) < 0 ? tenth : Duration.ofSeconds(1);
         this.maxPayloadBytes = b.maxPayloadBytes;
         this.commandTimeout = b.commandTimeout;
-        this.link = new RedisLink(name, b.rawUri, b.uri, b.commandTimeout);
+        this.link = new RedisLink(name, b.rawUri, b.uri, b.commandTimeout, b.reconnectBackoff);
         this.log = b.logger;
     }
 
@@ -597,6 +599,7 @@ public final class RedisStreamsTransport implements Transport {
         private Duration redeliverAfter = Duration.ofSeconds(60);
         private int maxPayloadBytes = 1 << 20;
         private Duration commandTimeout = Duration.ofSeconds(10);
+        private Duration reconnectBackoff = RedisLink.DEFAULT_RECONNECT_BACKOFF;
         private System.Logger logger = System.getLogger(RedisStreamsTransport.class.getName());
 
         private Builder(String redisUri) {
@@ -666,11 +669,36 @@ public final class RedisStreamsTransport implements Transport {
             return this;
         }
 
-        /** How long one command may take before it fails; default 10 s. */
+        /**
+         * How long one command may take before it fails, and also one connect and its handshake
+         * (so a Redis that accepts connections but does not answer, frozen or busy, fails calls
+         * after this instead of hanging them); default 10 s.
+         */
         public Builder commandTimeout(Duration d) {
             Objects.requireNonNull(d, "d");
             if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("commandTimeout must be positive, is " + d);
             this.commandTimeout = d;
+            return this;
+        }
+
+        /**
+         * The longest wait between two tries to reconnect after Redis went away; default 1 s.
+         * Connections are kept and reconnected by Lettuce, which waits about 1 ms after the
+         * first failed try, then about twice as long each time (with random jitter, so many
+         * clients do not reconnect in step), never more than this. So once Redis answers again,
+         * this transport works again within this time plus one connect; a {@link Worker} adds its
+         * own {@link Worker.Builder#reconnectBackoff} (the recovery bound with both defaults is
+         * about 2 s: docs/REDIS-OPERATIONS.md). While disconnected, calls fail at once.
+         *
+         * @throws IllegalArgumentException if not positive, or over 10 minutes
+         */
+        public Builder reconnectBackoff(Duration max) {
+            Objects.requireNonNull(max, "max");
+            if (max.isNegative() || max.isZero()) throw new IllegalArgumentException("reconnectBackoff must be positive, is " + max);
+            if (max.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("reconnectBackoff is " + max + ": at most 10 minutes (it is how long a transport may stay disconnected after Redis is back)");
+            }
+            this.reconnectBackoff = max;
             return this;
         }
 
