@@ -105,7 +105,7 @@ final class RedisLink implements AutoCloseable {
             int colon = info == null ? -1 : info.indexOf(':');
             if (colon > 0) user = java.net.URLDecoder.decode(info.substring(0, colon), java.nio.charset.StandardCharsets.UTF_8);
         } catch (IllegalArgumentException notAUri) {
-            // a form Lettuce reads and java.net.URI does not (a socket path): no user shown
+            // not after RedisUris.parse, which reads raw with java.net.URI first; no user shown
         }
         String host = uri.getHost() != null ? uri.getHost() : (uri.getSocket() != null ? uri.getSocket() : "?");
         return (uri.isSsl() ? "rediss://" : "redis://") + (user != null ? user + "@" : "") + host + ":" + uri.getPort() + "/" + uri.getDatabase();

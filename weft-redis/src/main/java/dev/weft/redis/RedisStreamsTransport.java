@@ -154,9 +154,13 @@ public final class RedisStreamsTransport implements Transport {
     /**
      * A builder for a transport on the Redis at {@code redisUri}: {@code redis://host:port},
      * {@code rediss://host:port} for TLS, {@code redis://user:password@host:port/db} for an ACL
-     * user. Nothing is connected until the first call.
+     * user (special characters in the user name and password percent-encoded: {@code %40} for
+     * {@code @}). The port defaults to 6379. Nothing is connected until the first call.
      *
-     * @throws IllegalArgumentException if the URI is not a Redis URI (the message does not repeat it)
+     * @throws IllegalArgumentException if it is not such a URI: another scheme (Sentinel, Cluster
+     *         and socket URIs are not supported), no host or a malformed one, a port that is not
+     *         1 to 65535, a database that is not a number; the message names the problem and the
+     *         fix, and never repeats the password
      */
     public static Builder builder(String redisUri) {
         return new Builder(redisUri);
@@ -603,22 +607,7 @@ public final class RedisStreamsTransport implements Transport {
         private System.Logger logger = System.getLogger(RedisStreamsTransport.class.getName());
 
         private Builder(String redisUri) {
-            Objects.requireNonNull(redisUri, "redisUri");
-            try {
-                this.uri = RedisURI.create(redisUri);
-            } catch (RuntimeException e) {
-                // The URI may hold a password: the message must not repeat it, nor Lettuce's reason if that does.
-                String why = e.getMessage();
-                int at = redisUri.lastIndexOf('@'), slashes = redisUri.indexOf("//");
-                String userInfo = at > slashes + 2 && slashes >= 0 ? redisUri.substring(slashes + 2, at) : (at > 0 ? redisUri.substring(0, at) : null);
-                if (why != null && userInfo != null) {
-                    for (String part : userInfo.split(":")) {
-                        if (!part.isEmpty() && why != null && why.contains(part)) why = null;
-                    }
-                }
-                throw new IllegalArgumentException("not a Redis URI (expected redis://[user:password@]host:port[/db][?verifyPeer=NONE|CA|FULL] or rediss://... for TLS)"
-                        + (why != null ? ": " + why : ""), null);
-            }
+            this.uri = RedisUris.parse(redisUri);
             this.rawUri = redisUri;
         }
 
