@@ -237,27 +237,37 @@ public final class RedisStreamsTransport implements Transport {
 
     @Override
     public List<Delivery> receive(String group, String consumer, int max, Duration wait) {
+        return receive(group, consumer, max, wait, () -> {});
+    }
+
+    /**
+     * As {@link #receive(String, String, int, Duration)}; {@code deadLettered} is run once for
+     * every entry this call moves to the dead letters itself instead of handing it out (not a
+     * Weft entry, over the payload limit, past {@code maxDeliveries}), so a {@link Worker} can
+     * count them.
+     */
+    List<Delivery> receive(String group, String consumer, int max, Duration wait, Runnable deadLettered) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(consumer, "consumer");
         Objects.requireNonNull(wait, "wait");
         if (max < 0) throw new IllegalArgumentException("max is negative");
         checkOpen();
         try {
-            return receiveOnce(group, consumer, max, wait);
+            return receiveOnce(group, consumer, max, wait, deadLettered);
         } catch (RedisServerError e) {
             if (!e.is("NOGROUP")) throw e;
             groupLost(group);
-            return receiveOnce(group, consumer, max, wait); // a second NOGROUP (deleted again at once) is the caller's to see
+            return receiveOnce(group, consumer, max, wait, deadLettered); // a second NOGROUP (deleted again at once) is the caller's to see
         }
     }
 
-    private List<Delivery> receiveOnce(String group, String consumer, int max, Duration wait) {
+    private List<Delivery> receiveOnce(String group, String consumer, int max, Duration wait, Runnable deadLettered) {
         ensureGroup(group);
         List<Delivery> out = new ArrayList<>();
         if (max == 0) return out;
-        ownPending(group, consumer, max, out);
-        if (out.size() < max) autoclaim(group, consumer, max - out.size(), out);
-        if (out.size() < max) readNew(group, consumer, max - out.size(), out.isEmpty() ? wait : Duration.ZERO, out);
+        ownPending(group, consumer, max, out, deadLettered);
+        if (out.size() < max) autoclaim(group, consumer, max - out.size(), out, deadLettered);
+        if (out.size() < max) readNew(group, consumer, max - out.size(), out.isEmpty() ? wait : Duration.ZERO, out, deadLettered);
         return out;
     }
 
@@ -288,7 +298,7 @@ public final class RedisStreamsTransport implements Transport {
     }
 
     /** On a consumer's first receive: its entries still pending from an earlier run, claimed again (count + 1). */
-    private void ownPending(String group, String consumer, int max, List<Delivery> out) {
+    private void ownPending(String group, String consumer, int max, List<Delivery> out, Runnable deadLettered) {
         String key = group + '\0' + consumer;
         ConcurrentLinkedQueue<PendingMessage> left = ownPending.get(key);
         if (left == null) {
@@ -317,12 +327,12 @@ public final class RedisStreamsTransport implements Transport {
             }
             long count = p.getRedeliveryCount() + 1;
             // A consumer that keeps dying on its own pending entry must not loop on it forever.
-            accept(group, consumer, m.getId(), m.getBody(), count, count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null, out);
+            accept(group, consumer, m.getId(), m.getBody(), count, count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null, out, deadLettered);
         }
     }
 
     /** XAUTOCLAIM: entries idle past redeliverAfter on any consumer (dead ones, rejected ones) become ours. */
-    private void autoclaim(String group, String consumer, int max, List<Delivery> out) {
+    private void autoclaim(String group, String consumer, int max, List<Delivery> out, Runnable deadLettered) {
         ClaimScan scan = claimScans.computeIfAbsent(group, g -> new ClaimScan());
         long paused = scan.pausedUntil;
         if (paused != 0 && System.nanoTime() - paused < 0) return;
@@ -367,13 +377,13 @@ public final class RedisStreamsTransport implements Transport {
         for (var e : claimed.entrySet()) {
             long count = counts.getOrDefault(e.getKey(), (long) maxDeliveries + 1);
             String why = count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null;
-            accept(group, consumer, e.getKey(), e.getValue(), count, why, out);
+            accept(group, consumer, e.getKey(), e.getValue(), count, why, out, deadLettered);
         }
     }
 
     /** XREADGROUP >: new entries, blocking up to {@code wait} on a connection of its own. */
     @SuppressWarnings("unchecked") // Lettuce's StreamOffset varargs
-    private void readNew(String group, String consumer, int max, Duration wait, List<Delivery> out) {
+    private void readNew(String group, String consumer, int max, Duration wait, List<Delivery> out, Runnable deadLettered) {
         List<StreamMessage<String, byte[]>> got;
         long waitMs = wait.toMillis();
         if (waitMs <= 0) {
@@ -398,23 +408,26 @@ public final class RedisStreamsTransport implements Transport {
         if (got == null) return;
         for (StreamMessage<String, byte[]> m : got) {
             if (m.getBody() == null || m.getBody().isEmpty()) trimmed(group, consumer, m.getId());
-            else accept(group, consumer, m.getId(), m.getBody(), 1, null, out);
+            else accept(group, consumer, m.getId(), m.getBody(), 1, null, out, deadLettered);
         }
     }
 
     /** Hands the entry out, or dead-letters it if it is malformed or {@code overLimit} says why. */
-    private void accept(String group, String consumer, String entryId, Map<String, byte[]> fields, long count, String overLimit, List<Delivery> out) {
+    private void accept(String group, String consumer, String entryId, Map<String, byte[]> fields, long count, String overLimit,
+                        List<Delivery> out, Runnable deadLettered) {
         TransportMessage m;
         try {
             m = StreamEntries.message(fields, maxPayloadBytes);
         } catch (StreamEntries.Malformed bad) {
             deadLetter(group, consumer, entryId, fields, count, bad.getMessage());
+            deadLettered.run();
             return;
         }
         if (overLimit != null) {
             byte[] last = link.call("read the last error", r -> r.hget(errorsKey(group), entryId));
             // The claim that found it over the limit counted a delivery that never happened.
             deadLetter(group, consumer, entryId, fields, count - 1, overLimit + (last != null ? "; last error: " + StreamEntries.text(last) : ""));
+            deadLettered.run();
             return;
         }
         out.add(new StreamDelivery(this, group, consumer, entryId, fields, m, (int) Math.min(Integer.MAX_VALUE, count)));

@@ -178,7 +178,11 @@ public final class Worker {
         while (!stopping) {
             List<Delivery> batch;
             try {
-                batch = transport.receive(group, consumer, batchSize, pollWait);
+                // On Redis Streams the transport dead-letters some entries itself while receiving
+                // (malformed, too big, past maxDeliveries): they count as this worker's dead letters.
+                batch = transport instanceof RedisStreamsTransport streams
+                        ? streams.receive(group, consumer, batchSize, pollWait, deadLettered::increment)
+                        : transport.receive(group, consumer, batchSize, pollWait);
                 failures = 0;
             } catch (TransportClosedException closed) {
                 return;
