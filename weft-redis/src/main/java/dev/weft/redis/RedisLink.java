@@ -61,6 +61,11 @@ import java.util.function.Function;
 // replaced, since Lettuce restores them; (2) connects start outside the lock and callers wait for
 // them outside it, as a cancellation point, bounded; (3) StreamAcks' callbacks take the shared
 // connection with sharedIfConnected(), which does not connect.
+//
+// Lettuce's CommandEncoder prints every byte it sends at TRACE, AUTH's password included; the
+// NettyCustomizer of our ClientResources replaces it in every channel's pipeline (plain, TLS, and
+// each reconnect) with QuietCommandEncoder, so no logging configuration can make a Weft
+// connection log the password (issue 10, item 7).
 final class RedisLink implements AutoCloseable {
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     /** Lettuce's longest wait between reconnect tries unless the builder says otherwise. */
@@ -127,6 +132,8 @@ final class RedisLink implements AutoCloseable {
                     // Full jitter between half and all of min(2^attempt ms, reconnectBackoff): quick
                     // first tries after a blip, never more than reconnectBackoff apart (issue 10).
                     .reconnectDelay(Delay.fullJitter(Duration.ZERO, reconnectBackoff, 1, TimeUnit.MILLISECONDS))
+                    // Lettuce's encoder logs every byte sent at TRACE, passwords included: ours does not.
+                    .nettyCustomizer(QuietCommandEncoder.CUSTOMIZER)
                     .build();
             client = RedisClient.create(resources, uri);
             client.setOptions(ClientOptions.builder()
