@@ -368,17 +368,41 @@ public final class RedisStreamsTransport implements Transport {
             claimed.put(id, fields);
         }
         if (claimed.isEmpty()) return;
-        List<String> ids = new ArrayList<>(claimed.keySet());
-        Map<String, Long> counts = new HashMap<>();
-        for (PendingMessage p : link.call("read delivery counts", r -> r.xpending(stream, Consumer.from(group, consumer),
-                Range.create(ids.get(0), ids.get(ids.size() - 1)), Limit.from(ids.size() * 2L)))) {
-            counts.put(p.getId(), p.getRedeliveryCount());
-        }
+        Map<String, Long> counts = deliveryCounts(group, consumer, claimed.keySet());
         for (var e : claimed.entrySet()) {
-            long count = counts.getOrDefault(e.getKey(), (long) maxDeliveries + 1);
+            Long count = counts.get(e.getKey());
+            if (count == null) {
+                // Claimed, then no longer pending for us a moment later: the delivery it was taken
+                // from was acknowledged in between (a slow handler racing its own redelivery, or an
+                // XACK that waited in a frozen Redis). It is done; handing it out again would only
+                // duplicate it, and dead-lettering it (as before issue 10) was wrong.
+                log.log(Level.DEBUG, "stream ''{0}'' group ''{1}'': entry {2} was acknowledged while {3} claimed it; skipped", stream, group, e.getKey(), consumer);
+                continue;
+            }
             String why = count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null;
             accept(group, consumer, e.getKey(), e.getValue(), count, why, out, deadLettered);
         }
+    }
+
+    /**
+     * The delivery counts of {@code ids} among {@code consumer}'s pending entries: one
+     * {@code XPENDING .. id id 1 consumer} per id, pipelined (one round trip). Exact per id, unlike
+     * one range query with a limit, which other pending entries of the consumer between the ids
+     * could fill up. An id missing from the result is no longer pending for the consumer.
+     */
+    private Map<String, Long> deliveryCounts(String group, String consumer, java.util.Collection<String> ids) {
+        StatefulRedisConnection<String, byte[]> c = link.shared();
+        List<RedisFuture<List<PendingMessage>>> replies = new ArrayList<>(ids.size());
+        try {
+            for (String id : ids) replies.add(c.async().xpending(stream, Consumer.from(group, consumer), Range.create(id, id), Limit.from(1)));
+        } catch (io.lettuce.core.RedisException e) {
+            throw link.translate("read delivery counts", e);
+        }
+        Map<String, Long> counts = new HashMap<>();
+        for (RedisFuture<List<PendingMessage>> f : replies) {
+            for (PendingMessage p : link.await("read delivery counts", f, commandTimeout)) counts.put(p.getId(), p.getRedeliveryCount());
+        }
+        return counts;
     }
 
     /** XREADGROUP >: new entries, blocking up to {@code wait} on a connection of its own. */

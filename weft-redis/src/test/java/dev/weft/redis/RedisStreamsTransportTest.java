@@ -251,6 +251,29 @@ class RedisStreamsTransportTest {
     }
 
     /**
+     * Found by the chaos suite (issue 10): delivery counts of claimed entries were read with one
+     * XPENDING over the range first..last claimed id, limited to twice their number; the consumer's
+     * other pending entries in between filled that limit, and a claimed entry missing from the
+     * answer was dead-lettered as "not acknowledged after maxDeliveries". Here c1 holds ten
+     * entries and only the first and the last have been idle long enough to be claimed again.
+     */
+    @Test
+    void r1_entriesClaimedAmongTheConsumersOtherPendingEntriesKeepTheirCounts_andAreNotDeadLettered() {
+        RedisStreamsTransport t = transport(3);
+        for (int i = 0; i < 10; i++) t.publish(message("m" + i));
+        List<Delivery> first = t.receive("g", "c1", 10, Duration.ZERO);
+        assertThat(first).hasSize(10);
+        for (Delivery d : List.of(first.get(0), first.get(9))) {
+            r.xclaim(stream, io.lettuce.core.Consumer.from("g", "c1"),
+                    io.lettuce.core.XClaimArgs.Builder.minIdleTime(0).idle(31_000).retryCount(1).justid(), ((StreamDelivery) d).entryId());
+        }
+        List<Delivery> again = t.receive("g", "c1", 10, Duration.ZERO);
+        assertThat(again).extracting(d -> d.message().id()).containsExactly(first.get(0).message().id(), first.get(9).message().id());
+        assertThat(again).extracting(Delivery::deliveryCount).containsExactly(2, 2);
+        assertThat(t.deadLetterEntries("g", 10)).isEmpty();
+    }
+
+    /**
      * Issue 10, item 7: the transport dead-letters some entries itself while receiving, before a
      * worker sees them; the worker's statistics count them with its own dead letters.
      */
