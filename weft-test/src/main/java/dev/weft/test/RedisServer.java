@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,6 +39,16 @@ import java.util.concurrent.TimeUnit;
 public final class RedisServer implements AutoCloseable {
     /** Starts that lose the race for a port free a moment earlier (another socket took it) are tried again on fresh ports. */
     private static final int ATTEMPTS = 5;
+
+    /**
+     * Servers running now. A test that times out (JUnit abandons its thread) never reaches its
+     * {@code close()}; when the test JVM then exits, these are killed instead of left running.
+     */
+    private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly), "redis-server-reaper"));
+    }
 
     private final Path dir;
     private final List<String> extra;
@@ -142,6 +154,8 @@ public final class RedisServer implements AutoCloseable {
         if (tlsPort != 0) cmd.addAll(List.of("--tls-port", Integer.toString(tlsPort)));
         cmd.addAll(extra);
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
+        RUNNING.add(process);
+        process.onExit().thenAccept(RUNNING::remove);
         awaitReady();
     }
 
