@@ -246,7 +246,8 @@ public final class RedisStreamsTransport implements Transport {
      * Weft entry, over the payload limit, past {@code maxDeliveries}), so a {@link Worker} can
      * count them.
      */
-    List<Delivery> receive(String group, String consumer, int max, Duration wait, Runnable deadLettered) {
+    @Override
+    public List<Delivery> receive(String group, String consumer, int max, Duration wait, Runnable deadLettered) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(consumer, "consumer");
         Objects.requireNonNull(wait, "wait");
