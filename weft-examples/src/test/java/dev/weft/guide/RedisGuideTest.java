@@ -7,7 +7,7 @@ import dev.weft.events.EventType;
 import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.redis.DeadLetterEntry;
 import dev.weft.redis.RedisStreamsTransport;
-import dev.weft.redis.Worker;
+import dev.weft.events.worker.Worker;
 import dev.weft.test.RedisServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,6 +65,15 @@ class RedisGuideTest extends GuideTest {
             bus.emit(new SightingReported("owl", 1));
             return null;
         });
+        Thread[] hook = new Thread[1];
+        Thread.startVirtualThread(() -> {   // stands for the JVM exiting: runs the hook once both events are handled
+            try {
+                handled.await();
+                hook[0].run();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
         // tag::worker[]
         Worker worker = Worker.builder(transport, new JacksonEventCodec())
                 .group("statistics")                    // the workers of one group share the events
@@ -77,17 +86,21 @@ class RedisGuideTest extends GuideTest {
                 .deadline(Duration.ofSeconds(30))       // for each try, in a scope of its own
                 .retry(RetryPolicy.exponential(3, Duration.ofMillis(200), Duration.ofSeconds(5)))
                 .build();
-        Scope.run(scope -> {
-            scope.fork("worker", () -> {
-                worker.run();                           // until shutdown
-                return null;
-            });
-            handled.await();
-            worker.shutdown(Duration.ofSeconds(5));     // events in flight get 5 s; the rest stay pending
-            return null;
+        Thread stop = new Thread(() -> {
+            try {
+                worker.shutdown(Duration.ofSeconds(20));   // events in flight get 20 s; the rest stay pending
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         });
-        System.out.println(statistics + ", " + worker.statistics().handled() + " handled");
+        Runtime.getRuntime().addShutdownHook(stop);
         // end::worker[]
+        hook[0] = stop;
+        // tag::worker-run[]
+        worker.run();                                   // returns once shut down
+        System.out.println(statistics + ", " + worker.statistics().handled() + " handled");
+        // end::worker-run[]
+        Runtime.getRuntime().removeShutdownHook(stop);
         assertThat(printed()).singleElement().asString().isIn("[2 kestrel, 1 owl], 2 handled", "[1 owl, 2 kestrel], 2 handled");
         bus.close();
         transport.close();
