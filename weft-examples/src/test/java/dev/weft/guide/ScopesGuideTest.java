@@ -107,6 +107,18 @@ class ScopesGuideTest extends GuideTest {
     }
 
     @Test
+    void moveOnCatchesTheCancelItAskedForItself() {
+        // The page's advice for stopping early on purpose: moveOn returns normally.
+        MoveOnResult<Object> r = Scope.builder().name("inner").moveOn(inner -> {
+            inner.cancel("done early");
+            Weft.checkpoint();
+            return null;
+        });
+        assertThat(r.hasValue()).isFalse();
+        assertThat(r.cancelReason()).hasValueSatisfying(reason -> assertThat(reason.message()).isEqualTo("scope 'inner' cancelled: done early"));
+    }
+
+    @Test
     void aCancelledBodyThatReturnsAValueReturnsIt() {
         // tag::cancel-and-return[]
         String answer = Scope.run(scope -> {
