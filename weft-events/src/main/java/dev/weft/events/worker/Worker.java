@@ -45,7 +45,13 @@ import java.util.concurrent.locks.ReentrantLock;
  *         .concurrency(16).deadline(Duration.ofSeconds(30))
  *         .retry(RetryPolicy.exponential(3, Duration.ofMillis(200), Duration.ofSeconds(5)))
  *         .build();
- * Runtime.getRuntime().addShutdownHook(new Thread(() -> worker.shutdown(Duration.ofSeconds(20))));
+ * Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+ *     try {
+ *         worker.shutdown(Duration.ofSeconds(20));
+ *     } catch (InterruptedException e) {
+ *         Thread.currentThread().interrupt(); // the JVM is going down anyway
+ *     }
+ * }));
  * worker.run(); // returns after shutdown, or throws Cancelled if its scope is cancelled
  * }</pre>
  *
