@@ -85,7 +85,14 @@ import java.util.concurrent.locks.LockSupport;
 public final class Scope extends CancelNode {
 
     private static final AtomicLong SCOPE_IDS = new AtomicLong();
-    private static final ThreadFactory VIRTUAL = Thread.ofVirtual().factory();
+    /**
+     * Makes the thread of every task that is not on a CPU pool (virtual and process tasks) and,
+     * through {@code Kernel.newThread}, of every loader batch: virtual threads. [test seam, ADR 0025]
+     * Fray, the controlled-concurrency tester, schedules platform threads but cannot drive virtual
+     * ones, so weft-core-interleavings installs a platform-thread factory while it explores a
+     * scenario and puts this one back. Package-private, and nothing in src/main writes it.
+     */
+    static volatile ThreadFactory taskThreads = Thread.ofVirtual().factory();
     private static final VarHandle COUNTS;
     private static final VarHandle TASK_SEQ;
     private static final VarHandle BACKGROUND_CANCELLED;
@@ -811,7 +818,7 @@ public final class Scope extends CancelNode {
                 // of a queued task does, so the scope does not wait for a busy pool (ADR 0005).
                 if (task.effectiveReason() != null) task.onEffectivelyCancelled();
             } else {
-                Thread t = VIRTUAL.newThread(task);
+                Thread t = taskThreads.newThread(task);
                 t.setName(task.threadName());
                 task.thread = t; // before start: the owner joins it before the scope returns (S1)
                 t.start();
