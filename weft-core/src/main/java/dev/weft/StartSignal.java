@@ -81,6 +81,6 @@ final class StartSignal<V> implements TaskStatus<V> {
         }
         if (thrown instanceof RuntimeException e) throw e;
         if (thrown instanceof Error e) throw e;
-        throw new TaskFailedException(taskName, thrown);
+        throw TaskFailedException.handedToCaller(taskName, thrown); // the scope did not report it: the caller owns it
     }
 }
