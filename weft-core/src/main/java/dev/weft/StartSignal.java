@@ -18,6 +18,8 @@ final class StartSignal<V> implements TaskStatus<V> {
     private boolean signalled;
     /** The task ended before signalling; settled follows once its final state is published. */
     private boolean ended;
+    /** The caller of start() was cancelled first and gave up waiting: a later started() is ignored. */
+    private boolean abandoned;
     private V value;
     private Throwable thrown;
     private ForkedTask<?> task;
@@ -25,6 +27,9 @@ final class StartSignal<V> implements TaskStatus<V> {
     @Override
     public void started(V v) {
         synchronized (this) {
+            // The caller of start() stopped waiting (it was cancelled) and is cancelling this task:
+            // the value has nobody to go to; the task's next cancellation point ends it.
+            if (abandoned) return;
             if (settled || ended) {
                 throw new IllegalStateException(signalled
                         ? "started() was already called for this task: call it exactly once"
@@ -56,6 +61,17 @@ final class StartSignal<V> implements TaskStatus<V> {
             settled = true;
         }
         LockSupport.unpark(starter);
+    }
+
+    /**
+     * The caller of start() was cancelled while waiting: gives up the wait unless started() came
+     * first, in one step, so that either the start happened (false: return its value) or it never
+     * will (true: a later started() is ignored, and the caller cancels the task).
+     */
+    synchronized boolean abandon() {
+        if (signalled) return false;
+        abandoned = true;
+        return true;
     }
 
     /** Whether the task ended with a failure (not a cancellation) before it called started(). */
