@@ -27,17 +27,23 @@ final class StartSignal<V> implements TaskStatus<V> {
     @Override
     public void started(V v) {
         synchronized (this) {
-            // The caller of start() stopped waiting (it was cancelled) and is cancelling this task:
-            // the value has nobody to go to; the task's next cancellation point ends it.
-            if (abandoned) return;
-            if (settled || ended) {
-                throw new IllegalStateException(signalled
-                        ? "started() was already called for this task: call it exactly once"
-                        : "started() called after the task finished");
+            if (abandoned) {
+                // The caller of start() was cancelled and is cancelling this task: the value has
+                // nobody to go to, but the caller waits for this moment (it no longer needs to
+                // learn whether the task fails before starting). The task's next cancellation
+                // point ends it.
+                if (settled || ended) return;
+                settled = true;
+            } else {
+                if (settled || ended) {
+                    throw new IllegalStateException(signalled
+                            ? "started() was already called for this task: call it exactly once"
+                            : "started() called after the task finished");
+                }
+                signalled = true;
+                value = v;
+                settled = true;
             }
-            signalled = true;
-            value = v;
-            settled = true;
         }
         LockSupport.unpark(starter);
     }
