@@ -74,6 +74,7 @@ public final class Par {
 
     /** As {@link #all(List)}, for callables given one by one. */
     @SafeVarargs
+    @SuppressWarnings("varargs") // safe: the array is only read (by private helpers), never stored or returned
     public static <T> List<T> all(Callable<? extends T>... work) {
         return all(arrayToList("all", work));
     }
@@ -128,6 +129,7 @@ public final class Par {
 
     /** As {@link #race(List)}, for callables given one by one. */
     @SafeVarargs
+    @SuppressWarnings("varargs") // safe: the array is only read (by private helpers), never stored or returned
     public static <T> T race(Callable<? extends T>... work) {
         return race(arrayToList("race", work));
     }

@@ -7,6 +7,9 @@ import dev.weft.internal.Format;
  * {@link Scope#start} when a task failed with a checked exception before it said
  * {@code started}. The scope reports the same failure in its {@link ExceptionGroup} (S2).
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 public final class TaskFailedException extends RuntimeException {
     private final String taskName;
 

@@ -4,6 +4,9 @@ package dev.weft.events;
  * {@link EventBus#emit} refused an event; nothing of it was dispatched or held (rules E3, E7).
  * The message names the event and the problem.
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 public class EventRejectedException extends RuntimeException {
 
     /** Why an event was refused. */

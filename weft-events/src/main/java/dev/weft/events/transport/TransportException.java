@@ -5,6 +5,9 @@ package dev.weft.events.transport;
  * the transport is closed. Publishing that throws this was not confirmed: the bus retries it by
  * the transport outbox's {@link RetryPolicy}, then parks the event in the dead-letter store.
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 public class TransportException extends RuntimeException {
     /** With a message that says what failed and what to do. */
     public TransportException(String message) {
