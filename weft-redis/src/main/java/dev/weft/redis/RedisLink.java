@@ -9,7 +9,13 @@ import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.codec.RedisCodec;
 import io.lettuce.core.codec.StringCodec;
@@ -18,17 +24,26 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
  * The connections of one transport to one Redis: a shared, multiplexed connection for every
  * command that does not block, and a pool of connections for blocking reads (a blocking
  * {@code XREADGROUP} would stall every command queued behind it on a shared connection).
+ *
+ * <p>Guarantees: no lock is held across a connect, a command or a wait, and nothing here blocks
+ * a Lettuce event-loop thread (callbacks on it may use {@link #sharedIfConnected()}, which never
+ * connects or waits). A connection, once made, is kept for the link's life: Lettuce reconnects it
+ * by itself, waiting at most {@code reconnectBackoff} between tries. Every connect and every
+ * handshake is bounded by {@code commandTimeout}.
  */
 // Implementer's note. Connections are opened lazily, so a transport can be built while Redis is
 // down and starts working once it is up. Lettuce reconnects a dropped connection by itself; while
@@ -36,26 +51,51 @@ import java.util.function.Function;
 // than queued, so publish fails fast and the caller's retry policy decides (R4). RESP2 keeps
 // replies as plain arrays. Every Lettuce failure is turned into a TransportException whose message
 // names the server by safeName(uri), which never includes the password (R4).
+//
+// Issue 10 (a worker deadlocked after a Redis restart): shared() used to open a new connection
+// whenever the old one was not isOpen(), which is also the case while Lettuce is reconnecting it,
+// and it connected synchronously while holding the lock. An XACK failing on the event loop then
+// connected from the event loop; the new channel could be registered on that same loop, so the
+// connect never completed and every caller queued on the lock. Now: (1) the shared and batching
+// connections are made once (one connect in flight, shared by every caller, as a future) and never
+// replaced, since Lettuce restores them; (2) connects start outside the lock and callers wait for
+// them outside it, as a cancellation point, bounded; (3) StreamAcks' callbacks take the shared
+// connection with sharedIfConnected(), which does not connect.
+//
+// Lettuce's CommandEncoder prints every byte it sends at TRACE, AUTH's password included; the
+// NettyCustomizer of our ClientResources replaces it in every channel's pipeline (plain, TLS, and
+// each reconnect) with QuietCommandEncoder, so no logging configuration can make a Weft
+// connection log the password (issue 10, item 7).
 final class RedisLink implements AutoCloseable {
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+    /** Lettuce's longest wait between reconnect tries unless the builder says otherwise. */
+    static final Duration DEFAULT_RECONNECT_BACKOFF = Duration.ofSeconds(1);
 
     private final String transport;
     private final RedisURI uri;
     private final String where;
     private final Duration commandTimeout;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final Duration reconnectBackoff;
+    private final ReentrantLock lock = new ReentrantLock(); // guards the fields below; held for bookkeeping only
+    private ClientResources resources;
     private RedisClient client;
-    private StatefulRedisConnection<String, byte[]> shared;
-    private StatefulRedisConnection<String, byte[]> batching;
+    /** The shared connection: a connect in flight or done; replaced only when the connect failed. */
+    private volatile CompletableFuture<StatefulRedisConnection<String, byte[]>> shared;
+    private CompletableFuture<StatefulRedisConnection<String, byte[]>> batching;
     private final List<StatefulRedisConnection<String, byte[]>> idle = new ArrayList<>();
-    private final List<StatefulRedisConnection<String, byte[]>> all = new ArrayList<>();
-    private boolean closed;
+    private volatile boolean closed;
 
     RedisLink(String transport, String raw, RedisURI uri, Duration commandTimeout) {
+        this(transport, raw, uri, commandTimeout, DEFAULT_RECONNECT_BACKOFF);
+    }
+
+    RedisLink(String transport, String raw, RedisURI uri, Duration commandTimeout, Duration reconnectBackoff) {
         this.transport = transport;
-        this.uri = uri;
+        // A copy: the handshake of every connect (AUTH, HELLO, PING) is bounded by the URI's timeout.
+        this.uri = RedisURI.builder(uri).withTimeout(commandTimeout).build();
         this.where = safeName(raw, uri);
         this.commandTimeout = commandTimeout;
+        this.reconnectBackoff = reconnectBackoff;
     }
 
     /**
@@ -70,7 +110,7 @@ final class RedisLink implements AutoCloseable {
             int colon = info == null ? -1 : info.indexOf(':');
             if (colon > 0) user = java.net.URLDecoder.decode(info.substring(0, colon), java.nio.charset.StandardCharsets.UTF_8);
         } catch (IllegalArgumentException notAUri) {
-            // a form Lettuce reads and java.net.URI does not (a socket path): no user shown
+            // not after RedisUris.parse, which reads raw with java.net.URI first; no user shown
         }
         String host = uri.getHost() != null ? uri.getHost() : (uri.getSocket() != null ? uri.getSocket() : "?");
         return (uri.isSsl() ? "rediss://" : "redis://") + (user != null ? user + "@" : "") + host + ":" + uri.getPort() + "/" + uri.getDatabase();
@@ -80,41 +120,102 @@ final class RedisLink implements AutoCloseable {
         return where;
     }
 
-    private RedisClient client() { // lock held
+    /** The most Lettuce waits between two reconnect tries. */
+    Duration reconnectBackoff() {
+        return reconnectBackoff;
+    }
+
+    private RedisClient client() { // lock held; creates objects, no I/O
         if (closed) throw new TransportClosedException(transport);
         if (client == null) {
-            client = RedisClient.create(uri);
+            resources = DefaultClientResources.builder()
+                    // Full jitter between half and all of min(2^attempt ms, reconnectBackoff): quick
+                    // first tries after a blip, never more than reconnectBackoff apart (issue 10).
+                    .reconnectDelay(Delay.fullJitter(Duration.ZERO, reconnectBackoff, 1, TimeUnit.MILLISECONDS))
+                    // Lettuce's encoder logs every byte sent at TRACE, passwords included: ours does not.
+                    .nettyCustomizer(QuietCommandEncoder.CUSTOMIZER)
+                    .build();
+            client = RedisClient.create(resources, uri);
             client.setOptions(ClientOptions.builder()
                     .protocolVersion(ProtocolVersion.RESP2)
                     .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                     .autoReconnect(true)
+                    .socketOptions(SocketOptions.builder().connectTimeout(commandTimeout).build())
                     .build());
         }
         return client;
     }
 
-    private StatefulRedisConnection<String, byte[]> open() { // lock held
-        RedisClient c = client();
+    /**
+     * Starts a connect (outside the lock) whose outcome completes {@code into}; {@code prepare}
+     * runs on the new connection before anyone can use it (on Lettuce's thread: it must not block).
+     */
+    private <C extends StatefulConnection<String, byte[]>> void startConnect(RedisClient c, Function<RedisClient, CompletionStage<C>> connect,
+                                                                           Consumer<C> prepare, CompletableFuture<C> into) {
+        CompletionStage<C> started;
         try {
-            StatefulRedisConnection<String, byte[]> conn = c.connect(CODEC);
-            conn.setTimeout(commandTimeout);
-            all.add(conn);
-            return conn;
-        } catch (RedisException e) {
-            throw translate("connect to", e);
+            started = connect.apply(c);
+        } catch (RuntimeException e) {
+            into.completeExceptionally(e);
+            return;
         }
+        started.whenComplete((conn, e) -> {
+            if (e != null) {
+                into.completeExceptionally(e);
+                return;
+            }
+            if (closed) { // closed while connecting: nobody will close it
+                conn.closeAsync();
+                into.completeExceptionally(new TransportClosedException(transport));
+                return;
+            }
+            try {
+                prepare.accept(conn);
+            } catch (RuntimeException failed) {
+                conn.closeAsync();
+                into.completeExceptionally(failed);
+                return;
+            }
+            into.complete(conn);
+        });
     }
 
-    /** The shared connection, opened if needed. */
+    /** Waits for a connect as a cancellation point; bounded by the connect and handshake timeouts (each commandTimeout). */
+    private <C> C awaitConnect(CompletableFuture<C> f) {
+        return await("connect to", f, commandTimeout.multipliedBy(2).plusMillis(500));
+    }
+
+    /**
+     * The shared connection, connected if needed (the caller waits for the one connect in flight).
+     * Once connected it is kept: while Redis is away Lettuce reconnects it and commands on it fail
+     * at once.
+     */
     StatefulRedisConnection<String, byte[]> shared() {
+        CompletableFuture<StatefulRedisConnection<String, byte[]>> f;
+        RedisClient c = null;
         lock.lock();
         try {
             if (closed) throw new TransportClosedException(transport);
-            if (shared == null || !shared.isOpen()) shared = open();
-            return shared;
+            f = shared;
+            if (f == null || f.isCompletedExceptionally()) {
+                c = client();
+                shared = f = new CompletableFuture<>();
+            }
         } finally {
             lock.unlock();
         }
+        if (c != null) startConnect(c, cl -> cl.connectAsync(CODEC, uri), conn -> {}, f);
+        return awaitConnect(f);
+    }
+
+    /**
+     * The shared connection if it is connected (or reconnecting) now, else null; never connects,
+     * waits or takes a lock, so Lettuce's event-loop threads may call it.
+     */
+    StatefulRedisConnection<String, byte[]> sharedIfConnected() {
+        CompletableFuture<StatefulRedisConnection<String, byte[]>> f = shared;
+        if (closed || f == null || !f.isDone() || f.isCompletedExceptionally()) return null;
+        return f.getNow(null);
     }
 
     /**
@@ -124,35 +225,35 @@ final class RedisLink implements AutoCloseable {
      * which is harmless); nothing else may use it.
      */
     StatefulRedisConnection<String, byte[]> batching() {
+        CompletableFuture<StatefulRedisConnection<String, byte[]>> f;
+        RedisClient c = null;
         lock.lock();
         try {
             if (closed) throw new TransportClosedException(transport);
-            if (batching == null || !batching.isOpen()) {
-                batching = open();
-                batching.setAutoFlushCommands(false);
+            f = batching;
+            if (f == null || f.isCompletedExceptionally()) {
+                c = client();
+                batching = f = new CompletableFuture<>();
             }
-            return batching;
         } finally {
             lock.unlock();
         }
+        if (c != null) startConnect(c, cl -> cl.connectAsync(CODEC, uri), conn -> conn.setAutoFlushCommands(false), f);
+        return awaitConnect(f);
     }
 
     /** A new publish/subscribe connection (closed with the link). */
-    io.lettuce.core.pubsub.StatefulRedisPubSubConnection<String, byte[]> openPubSub() {
+    StatefulRedisPubSubConnection<String, byte[]> openPubSub() {
+        RedisClient c;
         lock.lock();
         try {
-            RedisClient c = client();
-            try {
-                var conn = c.connectPubSub(CODEC);
-                conn.setTimeout(commandTimeout);
-                all.add(conn);
-                return conn;
-            } catch (RedisException e) {
-                throw translate("connect to", e);
-            }
+            c = client();
         } finally {
             lock.unlock();
         }
+        CompletableFuture<StatefulRedisPubSubConnection<String, byte[]>> f = new CompletableFuture<>();
+        startConnect(c, cl -> cl.connectPubSubAsync(CODEC, uri), conn -> {}, f);
+        return awaitConnect(f);
     }
 
     /** Runs {@code command} on the shared connection; Lettuce failures become TransportExceptions. */
@@ -167,17 +268,31 @@ final class RedisLink implements AutoCloseable {
 
     /** A connection of its own for one blocking command; give it back with {@link #release}. */
     StatefulRedisConnection<String, byte[]> borrow() {
+        List<StatefulRedisConnection<String, byte[]>> dropped = new ArrayList<>();
+        StatefulRedisConnection<String, byte[]> found = null;
+        RedisClient c = null;
         lock.lock();
         try {
             if (closed) throw new TransportClosedException(transport);
-            while (!idle.isEmpty()) {
-                StatefulRedisConnection<String, byte[]> c = idle.remove(idle.size() - 1);
-                if (c.isOpen()) return c;
-                all.remove(c);
+            while (found == null && !idle.isEmpty()) {
+                StatefulRedisConnection<String, byte[]> i = idle.remove(idle.size() - 1);
+                if (i.isOpen()) found = i;
+                else dropped.add(i); // disconnected: a fresh connect is quicker than Lettuce's reconnect
             }
-            return open();
+            if (found == null) c = client();
         } finally {
             lock.unlock();
+        }
+        for (StatefulRedisConnection<String, byte[]> d : dropped) d.closeAsync();
+        if (found != null) return found;
+        CompletableFuture<StatefulRedisConnection<String, byte[]>> f = new CompletableFuture<>();
+        startConnect(c, cl -> cl.connectAsync(CODEC, uri), conn -> {}, f);
+        try {
+            return awaitConnect(f);
+        } catch (RuntimeException e) {
+            // Gave up waiting (time, cancellation): the connect may still succeed; then it is not ours to keep.
+            f.thenAccept(StatefulConnection::closeAsync);
+            throw e;
         }
     }
 
@@ -187,8 +302,7 @@ final class RedisLink implements AutoCloseable {
         lock.lock();
         try {
             close = closed || broken || !c.isOpen();
-            if (close) all.remove(c);
-            else idle.add(c);
+            if (!close) idle.add(c);
         } finally {
             lock.unlock();
         }
@@ -218,12 +332,7 @@ final class RedisLink implements AutoCloseable {
     }
 
     boolean closedNow() {
-        lock.lock();
-        try {
-            return closed;
-        } finally {
-            lock.unlock();
-        }
+        return closed;
     }
 
     /** A TransportException that says what failed, where, and what to do; never the password. */
@@ -245,7 +354,7 @@ final class RedisLink implements AutoCloseable {
             return new TransportException("cannot " + what + " Redis at " + where + ": " + (server != null ? firstLine(server) : "connection refused or unreachable")
                     + "; is redis-server running and reachable? (rediss:// for TLS)", null);
         }
-        if (server != null) return new TransportException("Redis at " + where + " failed to " + what + ": " + firstLine(server), null);
+        if (server != null) return new RedisServerError("Redis at " + where + " failed to " + what + ": " + firstLine(server), RedisServerError.codeOf(server));
         return new TransportException("Redis at " + where + " failed to " + what + ": " + e.getClass().getSimpleName() + ": " + firstLine(String.valueOf(e.getMessage())), null);
     }
 
@@ -262,28 +371,31 @@ final class RedisLink implements AutoCloseable {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
+    /**
+     * Closes every connection and the client's threads; idempotent. Waits at most about 4 s (two
+     * Lettuce shutdowns of at most 2 s each); callers waiting for a reply or a connect fail with
+     * {@link TransportClosedException}.
+     */
     @Override
     public void close() {
-        List<StatefulRedisConnection<String, byte[]>> conns;
         RedisClient c;
+        ClientResources r;
         lock.lock();
         try {
             if (closed) return;
             closed = true;
-            conns = new ArrayList<>(all);
-            all.clear();
             idle.clear();
             c = client;
+            r = resources;
             client = null;
-            shared = null;
-            batching = null;
+            resources = null;
         } finally {
             lock.unlock();
         }
         // Shutting the client down closes every connection it opened (closing them first as well
-        // only makes Lettuce warn "already closed").
+        // only makes Lettuce warn "already closed"); then the event loops of our own resources.
         if (c != null) c.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        else for (StatefulRedisConnection<String, byte[]> conn : conns) conn.closeAsync();
+        if (r != null) r.shutdown(0, 2, TimeUnit.SECONDS);
     }
 
     @Override

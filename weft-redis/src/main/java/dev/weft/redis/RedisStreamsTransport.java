@@ -52,7 +52,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   persistence ({@code appendonly yes}, {@code appendfsync always} for no loss on a crash).</li>
  *   <li>Consumer groups are created on first use, idempotently ({@code MKSTREAM}; another
  *   process creating it first is fine), starting at the beginning of the stream, so events
- *   published before the first worker started are not missed.</li>
+ *   published before the first worker started are not missed. When Redis says a group no longer
+ *   exists ({@code NOGROUP}: Redis restarted without its data, or the group was deleted), it is
+ *   created again the same way, logged, and receiving goes on; what Redis lost is lost (see
+ *   docs/REDIS-OPERATIONS.md).</li>
  *   <li>{@link #receive} hands out, in this order: the consumer's own pending entries left from
  *   an earlier run (once, on its first receive), entries idle longer than
  *   {@code redeliverAfter} on any consumer ({@code XAUTOCLAIM}, which also takes over entries of
@@ -72,7 +75,9 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   <li>TLS ({@code rediss://}) and ACL user and password come from the Redis URI; messages
  *   and {@link #toString()} name the server without the password.</li>
  *   <li>While Redis is unreachable, calls fail at once with a {@link TransportException} that
- *   says so (no silent queueing inside the client); the connection comes back by itself.</li>
+ *   says so (no silent queueing inside the client); the connection comes back by itself, at most
+ *   {@code reconnectBackoff} (1 s) after Redis answers again. A Redis that accepts connections but
+ *   does not answer fails calls after {@code commandTimeout}.</li>
  *   <li>Thread-safe.</li>
  * </ul>
  */
@@ -142,16 +147,20 @@ public final class RedisStreamsTransport implements Transport {
         this.claimPause = tenth.compareTo(Duration.ofSeconds(1)) < 0 ? tenth : Duration.ofSeconds(1);
         this.maxPayloadBytes = b.maxPayloadBytes;
         this.commandTimeout = b.commandTimeout;
-        this.link = new RedisLink(name, b.rawUri, b.uri, b.commandTimeout);
+        this.link = new RedisLink(name, b.rawUri, b.uri, b.commandTimeout, b.reconnectBackoff);
         this.log = b.logger;
     }
 
     /**
      * A builder for a transport on the Redis at {@code redisUri}: {@code redis://host:port},
      * {@code rediss://host:port} for TLS, {@code redis://user:password@host:port/db} for an ACL
-     * user. Nothing is connected until the first call.
+     * user (special characters in the user name and password percent-encoded: {@code %40} for
+     * {@code @}). The port defaults to 6379. Nothing is connected until the first call.
      *
-     * @throws IllegalArgumentException if the URI is not a Redis URI (the message does not repeat it)
+     * @throws IllegalArgumentException if it is not such a URI: another scheme (Sentinel, Cluster
+     *         and socket URIs are not supported), no host or a malformed one, a port that is not
+     *         1 to 65535, a database that is not a number; the message names the problem and the
+     *         fix, and never repeats the password
      */
     public static Builder builder(String redisUri) {
         return new Builder(redisUri);
@@ -228,17 +237,37 @@ public final class RedisStreamsTransport implements Transport {
 
     @Override
     public List<Delivery> receive(String group, String consumer, int max, Duration wait) {
+        return receive(group, consumer, max, wait, () -> {});
+    }
+
+    /**
+     * As {@link #receive(String, String, int, Duration)}; {@code deadLettered} is run once for
+     * every entry this call moves to the dead letters itself instead of handing it out (not a
+     * Weft entry, over the payload limit, past {@code maxDeliveries}), so a {@link Worker} can
+     * count them.
+     */
+    List<Delivery> receive(String group, String consumer, int max, Duration wait, Runnable deadLettered) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(consumer, "consumer");
         Objects.requireNonNull(wait, "wait");
         if (max < 0) throw new IllegalArgumentException("max is negative");
         checkOpen();
+        try {
+            return receiveOnce(group, consumer, max, wait, deadLettered);
+        } catch (RedisServerError e) {
+            if (!e.is("NOGROUP")) throw e;
+            groupLost(group);
+            return receiveOnce(group, consumer, max, wait, deadLettered); // a second NOGROUP (deleted again at once) is the caller's to see
+        }
+    }
+
+    private List<Delivery> receiveOnce(String group, String consumer, int max, Duration wait, Runnable deadLettered) {
         ensureGroup(group);
         List<Delivery> out = new ArrayList<>();
         if (max == 0) return out;
-        ownPending(group, consumer, max, out);
-        if (out.size() < max) autoclaim(group, consumer, max - out.size(), out);
-        if (out.size() < max) readNew(group, consumer, max - out.size(), out.isEmpty() ? wait : Duration.ZERO, out);
+        ownPending(group, consumer, max, out, deadLettered);
+        if (out.size() < max) autoclaim(group, consumer, max - out.size(), out, deadLettered);
+        if (out.size() < max) readNew(group, consumer, max - out.size(), out.isEmpty() ? wait : Duration.ZERO, out, deadLettered);
         return out;
     }
 
@@ -247,14 +276,29 @@ public final class RedisStreamsTransport implements Transport {
         if (groups.contains(group)) return;
         try {
             link.call("create consumer group '" + group + "'", r -> r.xgroupCreate(XReadArgs.StreamOffset.from(stream, "0-0"), group, XGroupCreateArgs.Builder.mkstream()));
-        } catch (TransportException e) {
-            if (e instanceof TransportClosedException || e.getMessage() == null || !e.getMessage().contains("BUSYGROUP")) throw e;
+        } catch (RedisServerError e) {
+            if (!e.is("BUSYGROUP")) throw e;
         }
         groups.add(group);
     }
 
+    /**
+     * Redis said NOGROUP: the group (or the whole stream) is gone, because Redis restarted without
+     * its data or someone deleted it. Forget what this transport knew of it, so the next
+     * {@link #ensureGroup} makes it again, from the start of what the stream holds now.
+     */
+    private void groupLost(String group) {
+        groups.remove(group);
+        claimScans.remove(group);
+        ownPending.keySet().removeIf(key -> key.startsWith(group + '\0'));
+        log.log(Level.WARNING, "stream ''{0}'' group ''{1}'' no longer exists in Redis at {2} (restarted without its data, or deleted): "
+                + "created it again, reading from the start of the stream. Entries Redis lost are not delivered; deliveries handed out "
+                + "before cannot be acknowledged any more (their acknowledgements do nothing); see docs/REDIS-OPERATIONS.md",
+                stream, group, link.where());
+    }
+
     /** On a consumer's first receive: its entries still pending from an earlier run, claimed again (count + 1). */
-    private void ownPending(String group, String consumer, int max, List<Delivery> out) {
+    private void ownPending(String group, String consumer, int max, List<Delivery> out, Runnable deadLettered) {
         String key = group + '\0' + consumer;
         ConcurrentLinkedQueue<PendingMessage> left = ownPending.get(key);
         if (left == null) {
@@ -283,12 +327,12 @@ public final class RedisStreamsTransport implements Transport {
             }
             long count = p.getRedeliveryCount() + 1;
             // A consumer that keeps dying on its own pending entry must not loop on it forever.
-            accept(group, consumer, m.getId(), m.getBody(), count, count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null, out);
+            accept(group, consumer, m.getId(), m.getBody(), count, count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null, out, deadLettered);
         }
     }
 
     /** XAUTOCLAIM: entries idle past redeliverAfter on any consumer (dead ones, rejected ones) become ours. */
-    private void autoclaim(String group, String consumer, int max, List<Delivery> out) {
+    private void autoclaim(String group, String consumer, int max, List<Delivery> out, Runnable deadLettered) {
         ClaimScan scan = claimScans.computeIfAbsent(group, g -> new ClaimScan());
         long paused = scan.pausedUntil;
         if (paused != 0 && System.nanoTime() - paused < 0) return;
@@ -324,22 +368,46 @@ public final class RedisStreamsTransport implements Transport {
             claimed.put(id, fields);
         }
         if (claimed.isEmpty()) return;
-        List<String> ids = new ArrayList<>(claimed.keySet());
-        Map<String, Long> counts = new HashMap<>();
-        for (PendingMessage p : link.call("read delivery counts", r -> r.xpending(stream, Consumer.from(group, consumer),
-                Range.create(ids.get(0), ids.get(ids.size() - 1)), Limit.from(ids.size() * 2L)))) {
-            counts.put(p.getId(), p.getRedeliveryCount());
-        }
+        Map<String, Long> counts = deliveryCounts(group, consumer, claimed.keySet());
         for (var e : claimed.entrySet()) {
-            long count = counts.getOrDefault(e.getKey(), (long) maxDeliveries + 1);
+            Long count = counts.get(e.getKey());
+            if (count == null) {
+                // Claimed, then no longer pending for us a moment later: the delivery it was taken
+                // from was acknowledged in between (a slow handler racing its own redelivery, or an
+                // XACK that waited in a frozen Redis). It is done; handing it out again would only
+                // duplicate it, and dead-lettering it (as before issue 10) was wrong.
+                log.log(Level.DEBUG, "stream ''{0}'' group ''{1}'': entry {2} was acknowledged while {3} claimed it; skipped", stream, group, e.getKey(), consumer);
+                continue;
+            }
             String why = count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null;
-            accept(group, consumer, e.getKey(), e.getValue(), count, why, out);
+            accept(group, consumer, e.getKey(), e.getValue(), count, why, out, deadLettered);
         }
+    }
+
+    /**
+     * The delivery counts of {@code ids} among {@code consumer}'s pending entries: one
+     * {@code XPENDING .. id id 1 consumer} per id, pipelined (one round trip). Exact per id, unlike
+     * one range query with a limit, which other pending entries of the consumer between the ids
+     * could fill up. An id missing from the result is no longer pending for the consumer.
+     */
+    private Map<String, Long> deliveryCounts(String group, String consumer, java.util.Collection<String> ids) {
+        StatefulRedisConnection<String, byte[]> c = link.shared();
+        List<RedisFuture<List<PendingMessage>>> replies = new ArrayList<>(ids.size());
+        try {
+            for (String id : ids) replies.add(c.async().xpending(stream, Consumer.from(group, consumer), Range.create(id, id), Limit.from(1)));
+        } catch (io.lettuce.core.RedisException e) {
+            throw link.translate("read delivery counts", e);
+        }
+        Map<String, Long> counts = new HashMap<>();
+        for (RedisFuture<List<PendingMessage>> f : replies) {
+            for (PendingMessage p : link.await("read delivery counts", f, commandTimeout)) counts.put(p.getId(), p.getRedeliveryCount());
+        }
+        return counts;
     }
 
     /** XREADGROUP >: new entries, blocking up to {@code wait} on a connection of its own. */
     @SuppressWarnings("unchecked") // Lettuce's StreamOffset varargs
-    private void readNew(String group, String consumer, int max, Duration wait, List<Delivery> out) {
+    private void readNew(String group, String consumer, int max, Duration wait, List<Delivery> out, Runnable deadLettered) {
         List<StreamMessage<String, byte[]>> got;
         long waitMs = wait.toMillis();
         if (waitMs <= 0) {
@@ -364,23 +432,26 @@ public final class RedisStreamsTransport implements Transport {
         if (got == null) return;
         for (StreamMessage<String, byte[]> m : got) {
             if (m.getBody() == null || m.getBody().isEmpty()) trimmed(group, consumer, m.getId());
-            else accept(group, consumer, m.getId(), m.getBody(), 1, null, out);
+            else accept(group, consumer, m.getId(), m.getBody(), 1, null, out, deadLettered);
         }
     }
 
     /** Hands the entry out, or dead-letters it if it is malformed or {@code overLimit} says why. */
-    private void accept(String group, String consumer, String entryId, Map<String, byte[]> fields, long count, String overLimit, List<Delivery> out) {
+    private void accept(String group, String consumer, String entryId, Map<String, byte[]> fields, long count, String overLimit,
+                        List<Delivery> out, Runnable deadLettered) {
         TransportMessage m;
         try {
             m = StreamEntries.message(fields, maxPayloadBytes);
         } catch (StreamEntries.Malformed bad) {
             deadLetter(group, consumer, entryId, fields, count, bad.getMessage());
+            deadLettered.run();
             return;
         }
         if (overLimit != null) {
             byte[] last = link.call("read the last error", r -> r.hget(errorsKey(group), entryId));
             // The claim that found it over the limit counted a delivery that never happened.
             deadLetter(group, consumer, entryId, fields, count - 1, overLimit + (last != null ? "; last error: " + StreamEntries.text(last) : ""));
+            deadLettered.run();
             return;
         }
         out.add(new StreamDelivery(this, group, consumer, entryId, fields, m, (int) Math.min(Integer.MAX_VALUE, count)));
@@ -410,11 +481,16 @@ public final class RedisStreamsTransport implements Transport {
             return;
         }
         // Make it claimable by the next XAUTOCLAIM at once, keeping its delivery count.
-        link.call("reject entry " + entryId, r -> {
-            r.hset(errorsKey(group), entryId, StreamEntries.bytes(reason));
-            return r.xclaim(stream, Consumer.from(group, consumer),
-                    XClaimArgs.Builder.minIdleTime(0).idle(redeliverAfter.toMillis() + 1).retryCount(count).justid(), entryId);
-        });
+        try {
+            link.call("reject entry " + entryId, r -> {
+                r.hset(errorsKey(group), entryId, StreamEntries.bytes(reason));
+                return r.xclaim(stream, Consumer.from(group, consumer),
+                        XClaimArgs.Builder.minIdleTime(0).idle(redeliverAfter.toMillis() + 1).retryCount(count).justid(), entryId);
+            });
+        } catch (RedisServerError e) {
+            if (e.is("NOGROUP")) groupLost(group); // the next receive makes it again
+            throw e;
+        }
         ClaimScan scan = claimScans.get(group);
         if (scan != null) scan.pausedUntil = 0; // the next receive scans, and finds it
     }
@@ -564,25 +640,11 @@ public final class RedisStreamsTransport implements Transport {
         private Duration redeliverAfter = Duration.ofSeconds(60);
         private int maxPayloadBytes = 1 << 20;
         private Duration commandTimeout = Duration.ofSeconds(10);
+        private Duration reconnectBackoff = RedisLink.DEFAULT_RECONNECT_BACKOFF;
         private System.Logger logger = System.getLogger(RedisStreamsTransport.class.getName());
 
         private Builder(String redisUri) {
-            Objects.requireNonNull(redisUri, "redisUri");
-            try {
-                this.uri = RedisURI.create(redisUri);
-            } catch (RuntimeException e) {
-                // The URI may hold a password: the message must not repeat it, nor Lettuce's reason if that does.
-                String why = e.getMessage();
-                int at = redisUri.lastIndexOf('@'), slashes = redisUri.indexOf("//");
-                String userInfo = at > slashes + 2 && slashes >= 0 ? redisUri.substring(slashes + 2, at) : (at > 0 ? redisUri.substring(0, at) : null);
-                if (why != null && userInfo != null) {
-                    for (String part : userInfo.split(":")) {
-                        if (!part.isEmpty() && why != null && why.contains(part)) why = null;
-                    }
-                }
-                throw new IllegalArgumentException("not a Redis URI (expected redis://[user:password@]host:port[/db][?verifyPeer=NONE|CA|FULL] or rediss://... for TLS)"
-                        + (why != null ? ": " + why : ""), null);
-            }
+            this.uri = RedisUris.parse(redisUri);
             this.rawUri = redisUri;
         }
 
@@ -633,11 +695,36 @@ public final class RedisStreamsTransport implements Transport {
             return this;
         }
 
-        /** How long one command may take before it fails; default 10 s. */
+        /**
+         * How long one command may take before it fails, and also one connect and its handshake
+         * (so a Redis that accepts connections but does not answer, frozen or busy, fails calls
+         * after this instead of hanging them); default 10 s.
+         */
         public Builder commandTimeout(Duration d) {
             Objects.requireNonNull(d, "d");
             if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("commandTimeout must be positive, is " + d);
             this.commandTimeout = d;
+            return this;
+        }
+
+        /**
+         * The longest wait between two tries to reconnect after Redis went away; default 1 s.
+         * Connections are kept and reconnected by Lettuce, which waits about 1 ms after the
+         * first failed try, then about twice as long each time (with random jitter, so many
+         * clients do not reconnect in step), never more than this. So once Redis answers again,
+         * this transport works again within this time plus one connect; a {@link Worker} adds its
+         * own {@link Worker.Builder#reconnectBackoff} (the recovery bound with both defaults is
+         * about 2 s: docs/REDIS-OPERATIONS.md). While disconnected, calls fail at once.
+         *
+         * @throws IllegalArgumentException if not positive, or over 10 minutes
+         */
+        public Builder reconnectBackoff(Duration max) {
+            Objects.requireNonNull(max, "max");
+            if (max.isNegative() || max.isZero()) throw new IllegalArgumentException("reconnectBackoff must be positive, is " + max);
+            if (max.compareTo(Duration.ofMinutes(10)) > 0) {
+                throw new IllegalArgumentException("reconnectBackoff is " + max + ": at most 10 minutes (it is how long a transport may stay disconnected after Redis is back)");
+            }
+            this.reconnectBackoff = max;
             return this;
         }
 

@@ -1,11 +1,14 @@
 package dev.weft.redis;
 
+import dev.weft.events.transport.TransportException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -16,16 +19,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link Worker} settles many deliveries at once) it shares the round trip with the others.
  */
 // Implementer's note. No thread of its own: the caller that finds nothing in flight sends; the
-// reply's callback (on Lettuce's event loop, which must not block: it only completes futures and
-// issues the next async command) sends whatever queued up meanwhile. At most one XACK per group is
-// in flight, so the batch grows with the load and shrinks to one id when acks are rare.
+// reply's callback (on Lettuce's event loop) sends whatever queued up meanwhile. At most one XACK per
+// group is in flight, so the batch grows with the load and shrinks to one id when acks are rare.
+// The callback must never block the event loop (issue 10: it once connected from there and
+// deadlocked): it only completes futures, takes the queue's lock for a list swap, and issues the next
+// async command on the shared connection as it is (RedisLink.sharedIfConnected: no connect, no
+// wait). While Redis is away that command is refused at once and its batch fails like any other.
+// Sends that complete at once are handled in a loop, not by recursion.
 final class StreamAcks {
     private final String stream;
     private final String group;
     private final String errorsKey;
     private final RedisLink link;
     private final Duration timeout;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final ReentrantLock lock = new ReentrantLock(); // held for list swaps only
     private List<Pending> queued = new ArrayList<>(); // guarded by lock
     private boolean sending;                          // guarded by lock
 
@@ -58,7 +65,17 @@ final class StreamAcks {
         } finally {
             lock.unlock();
         }
-        if (batch != null) send(batch);
+        if (batch != null) {
+            // The caller's own thread: it may connect (the first ack of a link) and wait for that.
+            StatefulRedisConnection<String, byte[]> c = null;
+            Throwable failure = null;
+            try {
+                c = link.shared();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+            pump(c, batch, failure);
+        }
         link.await("acknowledge entry " + entryId + " of group '" + group + "'", p.done, timeout);
     }
 
@@ -68,43 +85,81 @@ final class StreamAcks {
         return batch;
     }
 
-    /** Sends one XACK with every id of {@code batch} (and the HDELs it needs), pipelined; the reply sends the next batch. */
-    private void send(List<Pending> batch) {
+    /** What queued up meanwhile, or null after marking the group idle. */
+    private List<Pending> nextOrIdle() {
+        lock.lock();
+        try {
+            if (queued.isEmpty()) {
+                sending = false;
+                return null;
+            }
+            return takeQueued();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Sends {@code batch} on {@code c} (or fails it with {@code failure}), then what queued up
+     * meanwhile, until a reply is outstanding or nothing is queued. Never blocks.
+     */
+    private void pump(StatefulRedisConnection<String, byte[]> c, List<Pending> batch, Throwable failure) {
+        while (batch != null) {
+            if (failure == null && c == null) c = link.sharedIfConnected();
+            if (failure == null && c == null) failure = new TransportException("not connected to Redis at " + link.where() + " to acknowledge in group '" + group + "'");
+            if (failure == null) {
+                RedisFuture<Long> reply;
+                try {
+                    reply = send(c, batch);
+                } catch (RuntimeException e) {
+                    reply = null;
+                    failure = e;
+                }
+                if (reply != null) {
+                    if (!reply.isDone()) {
+                        List<Pending> sent = batch;
+                        StatefulRedisConnection<String, byte[]> on = c;
+                        // On Lettuce's event loop: complete, then send what queued meanwhile, never blocking.
+                        reply.whenComplete((n, e) -> {
+                            complete(sent, e);
+                            pump(on, nextOrIdle(), null);
+                        });
+                        return;
+                    }
+                    failure = failureOf(reply); // refused at once (Redis away) or already answered
+                }
+            }
+            complete(batch, failure);
+            batch = nextOrIdle();
+            failure = null;
+        }
+    }
+
+    /** One XACK with every id of {@code batch} (and the HDEL it needs, on the same connection, so it is done first). */
+    private RedisFuture<Long> send(StatefulRedisConnection<String, byte[]> c, List<Pending> batch) {
         String[] ids = new String[batch.size()];
         List<String> withError = new ArrayList<>(0);
         for (int i = 0; i < ids.length; i++) {
             ids[i] = batch.get(i).entryId;
             if (batch.get(i).mayHaveError) withError.add(ids[i]);
         }
-        RedisFuture<Long> acked;
-        try {
-            StatefulRedisConnection<String, byte[]> c = link.shared();
-            if (!withError.isEmpty()) c.async().hdel(errorsKey, withError.toArray(String[]::new)); // same connection: done before the XACK reply
-            acked = c.async().xack(stream, group, ids);
-        } catch (RuntimeException e) {
-            finish(batch, e);
-            return;
-        }
-        acked.whenComplete((n, e) -> finish(batch, e));
+        if (!withError.isEmpty()) c.async().hdel(errorsKey, withError.toArray(String[]::new));
+        return c.async().xack(stream, group, ids);
     }
 
-    /** Completes {@code batch} and sends what queued up meanwhile, or marks the group idle. */
-    private void finish(List<Pending> batch, Throwable failure) {
+    private static Throwable failureOf(RedisFuture<Long> done) {
+        try {
+            done.toCompletableFuture().getNow(null);
+            return null;
+        } catch (CompletionException | CancellationException e) {
+            return e.getCause() != null ? e.getCause() : e;
+        }
+    }
+
+    private static void complete(List<Pending> batch, Throwable failure) {
         for (Pending p : batch) {
             if (failure == null) p.done.complete(null);
             else p.done.completeExceptionally(failure);
         }
-        List<Pending> next;
-        lock.lock();
-        try {
-            if (queued.isEmpty()) {
-                sending = false;
-                return;
-            }
-            next = takeQueued();
-        } finally {
-            lock.unlock();
-        }
-        send(next);
     }
 }

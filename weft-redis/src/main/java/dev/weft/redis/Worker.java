@@ -5,6 +5,7 @@ import dev.weft.Cancelled;
 import dev.weft.DeadlineExceeded;
 import dev.weft.ExceptionGroup;
 import dev.weft.MoveOnResult;
+import dev.weft.sync.OnceFlag;
 import dev.weft.Scope;
 import dev.weft.Weft;
 import dev.weft.WeftClock;
@@ -64,8 +65,13 @@ import java.util.concurrent.locks.ReentrantLock;
  *   acknowledged without running the handlers again.</li>
  *   <li>{@link #shutdown(Duration)}: stops taking new deliveries, lets the events in flight finish
  *   within the grace period, then cancels the rest; everything not acknowledged stays with the
- *   transport for redelivery. While the transport fails (Redis down), the worker keeps trying
- *   with backoff and counts {@code transportErrors}.</li>
+ *   transport for redelivery. It returns within {@code grace} plus one receive (at most
+ *   {@code pollWait}, or the transport's command timeout plus {@code pollWait} while Redis hangs).</li>
+ *   <li>While the transport fails (Redis down or hanging), the worker keeps trying, waiting 50 ms,
+ *   then twice as long each time up to {@code reconnectBackoff} (1 s), and counts
+ *   {@code transportErrors}. Recovery bound: once Redis answers again, new events are handled
+ *   within the transport's {@code reconnectBackoff} plus the worker's (2 s with the defaults),
+ *   plus a connect and a round trip (docs/REDIS-OPERATIONS.md).</li>
  *   <li>{@link #run()} runs once. {@link #shutdown}, {@link #statistics()} are thread-safe.</li>
  * </ul>
  */
@@ -78,6 +84,10 @@ import java.util.concurrent.locks.ReentrantLock;
 // worker's scope is cancelled and the handlers see Cancelled at their next cancellation point.
 public final class Worker {
     private static final int REMEMBERED_IDS = 10_000;
+    /** The worker's first wait after a failed receive; it doubles up to {@code reconnectBackoff}. */
+    static final Duration FIRST_RECONNECT_WAIT = Duration.ofMillis(50);
+    static final Duration DEFAULT_RECONNECT_BACKOFF = Duration.ofSeconds(1);
+    static final Duration MAX_RECONNECT_BACKOFF = Duration.ofMinutes(10);
 
     private final Transport transport;
     private final EventCodec codec;
@@ -86,6 +96,7 @@ public final class Worker {
     private final int concurrency;
     private final Duration deadline;
     private final RetryPolicy retry;
+    private final Duration reconnectBackoff;
     private final int batchSize;
     private final Duration pollWait;
     private final WeftClock clock;
@@ -96,6 +107,7 @@ public final class Worker {
     private final AtomicBoolean started = new AtomicBoolean();
     private final CountDownLatch finished = new CountDownLatch(1);
     private volatile boolean stopping;
+    private final OnceFlag stopRequested = new OnceFlag();
     private volatile Duration grace = Duration.ZERO;
     private volatile boolean drainedInTime = true;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -122,6 +134,7 @@ public final class Worker {
         this.concurrency = b.concurrency;
         this.deadline = b.deadline;
         this.retry = b.retry;
+        this.reconnectBackoff = b.reconnectBackoff;
         this.batchSize = b.batchSize;
         this.pollWait = b.pollWait;
         this.clock = b.clock;
@@ -165,18 +178,21 @@ public final class Worker {
         while (!stopping) {
             List<Delivery> batch;
             try {
-                batch = transport.receive(group, consumer, batchSize, pollWait);
+                // On Redis Streams the transport dead-letters some entries itself while receiving
+                // (malformed, too big, past maxDeliveries): they count as this worker's dead letters.
+                batch = transport instanceof RedisStreamsTransport streams
+                        ? streams.receive(group, consumer, batchSize, pollWait, deadLettered::increment)
+                        : transport.receive(group, consumer, batchSize, pollWait);
                 failures = 0;
             } catch (TransportClosedException closed) {
                 return;
             } catch (TransportException down) {
                 transportErrors.increment();
                 failures++;
-                Duration wait = retry.backoffAfter(Math.min(failures, 20));
-                if (wait.isZero()) wait = Duration.ofMillis(100);
+                Duration wait = reconnectWait(failures);
                 log.log(Level.WARNING, "worker {0}: cannot receive from {1}: {2}; trying again in {3} ms",
                         consumer, transport.name(), down.getMessage(), wait.toMillis());
-                Weft.sleep(wait);
+                stopRequested.await(wait); // a shutdown ends the wait at once
                 continue;
             }
             received.add(batch.size());
@@ -202,6 +218,19 @@ public final class Worker {
                 });
             }
         }
+    }
+
+    /**
+     * The wait after {@code failures} failed receives in a row: {@link #FIRST_RECONNECT_WAIT},
+     * doubling, never more than {@code reconnectBackoff}. Not the handlers' {@link RetryPolicy}:
+     * a policy that suits a flaky handler (seconds, doubling to 30 s) would keep the worker idle
+     * long after Redis is back (issue 10).
+     */
+    Duration reconnectWait(int failures) {
+        Duration first = FIRST_RECONNECT_WAIT.compareTo(reconnectBackoff) < 0 ? FIRST_RECONNECT_WAIT : reconnectBackoff;
+        int doublings = Math.min(failures - 1, 30);
+        Duration wait = first.multipliedBy(1L << doublings);
+        return wait.compareTo(reconnectBackoff) < 0 ? wait : reconnectBackoff;
     }
 
     /** Decodes and validates; a duplicate is acknowledged, what cannot be handled is dead-lettered. Null: nothing to run. */
@@ -345,6 +374,7 @@ public final class Worker {
         if (grace.isNegative()) throw new IllegalArgumentException("grace is negative");
         this.grace = grace;
         stopping = true;
+        stopRequested.set();
         if (started.get()) finished.await();
         return drainedInTime;
     }
@@ -374,6 +404,7 @@ public final class Worker {
         private int concurrency = 16;
         private Duration deadline = Duration.ofSeconds(30);
         private RetryPolicy retry = RetryPolicy.defaults();
+        private Duration reconnectBackoff = DEFAULT_RECONNECT_BACKOFF;
         private int batchSize = 32;
         private Duration pollWait = Duration.ofMillis(500);
         private WeftClock clock = WeftClock.system();
@@ -430,9 +461,33 @@ public final class Worker {
             return this;
         }
 
-        /** Tries per delivery and the backoff between them; default {@link RetryPolicy#defaults()}. */
+        /**
+         * Tries of an event's handlers per delivery and the backoff between them; default
+         * {@link RetryPolicy#defaults()}. For handlers only: waits while the transport is
+         * unreachable are {@link #reconnectBackoff}'s.
+         */
         public Builder retry(RetryPolicy retry) {
             this.retry = Objects.requireNonNull(retry, "retry");
+            return this;
+        }
+
+        /**
+         * The longest wait between two receives while the transport fails (Redis unreachable,
+         * hanging, or refusing): the first wait is 50 ms, then each doubles up to this; default 1 s.
+         * After Redis answers again the worker receives within this, plus what the transport needs
+         * to reconnect ({@link RedisStreamsTransport.Builder#reconnectBackoff}, also 1 s by default):
+         * with the defaults, new events are handled about 2 s after Redis is back at the latest
+         * (docs/REDIS-OPERATIONS.md). A shutdown ends the wait at once.
+         *
+         * @throws IllegalArgumentException if not positive, or over 10 minutes
+         */
+        public Builder reconnectBackoff(Duration max) {
+            Objects.requireNonNull(max, "max");
+            if (max.isNegative() || max.isZero()) throw new IllegalArgumentException("reconnectBackoff must be positive, is " + max);
+            if (max.compareTo(MAX_RECONNECT_BACKOFF) > 0) {
+                throw new IllegalArgumentException("reconnectBackoff is " + max + ": at most 10 minutes (it is how long a worker may stay idle after Redis is back)");
+            }
+            this.reconnectBackoff = max;
             return this;
         }
 

@@ -249,4 +249,69 @@ class RedisStreamsTransportTest {
         assertThat(d.deliveries()).isEqualTo(1);
         assertThat(Admin.pending(r, stream, "g")).isEqualTo(1); // only the fine one, not yet acknowledged
     }
+
+    /**
+     * Found by the chaos suite (issue 10): delivery counts of claimed entries were read with one
+     * XPENDING over the range first..last claimed id, limited to twice their number; the consumer's
+     * other pending entries in between filled that limit, and a claimed entry missing from the
+     * answer was dead-lettered as "not acknowledged after maxDeliveries". Here c1 holds ten
+     * entries and only the first and the last have been idle long enough to be claimed again.
+     */
+    @Test
+    void r1_entriesClaimedAmongTheConsumersOtherPendingEntriesKeepTheirCounts_andAreNotDeadLettered() {
+        RedisStreamsTransport t = transport(3);
+        for (int i = 0; i < 10; i++) t.publish(message("m" + i));
+        List<Delivery> first = t.receive("g", "c1", 10, Duration.ZERO);
+        assertThat(first).hasSize(10);
+        for (Delivery d : List.of(first.get(0), first.get(9))) {
+            r.xclaim(stream, io.lettuce.core.Consumer.from("g", "c1"),
+                    io.lettuce.core.XClaimArgs.Builder.minIdleTime(0).idle(31_000).retryCount(1).justid(), ((StreamDelivery) d).entryId());
+        }
+        List<Delivery> again = t.receive("g", "c1", 10, Duration.ZERO);
+        assertThat(again).extracting(d -> d.message().id()).containsExactly(first.get(0).message().id(), first.get(9).message().id());
+        assertThat(again).extracting(Delivery::deliveryCount).containsExactly(2, 2);
+        assertThat(t.deadLetterEntries("g", 10)).isEmpty();
+    }
+
+    /**
+     * Issue 10, item 7: the transport dead-letters some entries itself while receiving, before a
+     * worker sees them; the worker's statistics count them with its own dead letters.
+     */
+    @Test
+    void worker_countsTheEntriesTheTransportDeadLettersItself() throws Exception {
+        dev.weft.events.jackson.JacksonEventCodec codec = new dev.weft.events.jackson.JacksonEventCodec();
+        RedisStreamsTransport t = RedisStreamsTransport.builder(redis.uri()).stream(stream).maxDeliveries(1)
+                .redeliverAfter(Duration.ofSeconds(30)).maxPayloadBytes(1000).logger(log).build();
+        open.add(t);
+        RedisStreamsTransport roomy = RedisStreamsTransport.builder(redis.uri()).stream(stream).logger(log).build();
+        open.add(roomy);
+        // Past maxDeliveries: delivered once to a consumer that went away, then idle past redeliverAfter.
+        t.publish(job(codec, 1));
+        assertThat(t.receive("g", "gone", 10, Duration.ZERO)).hasSize(1);
+        Admin.age(r, stream, Duration.ofSeconds(31));
+        r.xadd(stream, Map.of("foo", "bar"));                                        // not a Weft entry
+        roomy.publish(new TransportMessage(UUID.randomUUID().toString(), "job.submitted", new byte[2000])); // over 1000 bytes
+        t.publish(new TransportMessage(UUID.randomUUID().toString(), "job.submitted", "not json".getBytes(StandardCharsets.UTF_8))); // the worker's own
+        t.publish(job(codec, 2));
+        java.util.Set<Integer> handled = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        Worker w = Worker.builder(t, codec).group("g").consumer("w1").pollWait(Duration.ofMillis(50)).logger(new LogCapture())
+                .on(WorkerProcess.JobSubmitted.class, job -> handled.add(job.n())).build();
+        Thread run = Thread.ofVirtual().start(w::run);
+        try {
+            Poll.until(() -> t.deadLetterEntries("g", 10).size() == 4 && handled.size() == 1);
+        } finally {
+            w.shutdown(Duration.ofSeconds(1));
+            run.join(Duration.ofSeconds(5));
+        }
+        assertThat(handled).containsExactly(2);
+        WorkerStatistics s = w.statistics();
+        assertThat(s.deadLettered()).as("three by the transport, one by the worker: " + s).isEqualTo(4);
+        assertThat(s.handled()).isEqualTo(1);
+    }
+
+    static TransportMessage job(dev.weft.events.jackson.JacksonEventCodec codec, int n) {
+        UUID id = UUID.randomUUID();
+        return new TransportMessage(id.toString(), "job.submitted", codec.encode(
+                new dev.weft.events.transport.Envelope<>(id, "job.submitted", java.time.Instant.now(), Map.of(), new WorkerProcess.JobSubmitted(n))));
+    }
 }

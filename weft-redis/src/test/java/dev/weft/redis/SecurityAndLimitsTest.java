@@ -97,6 +97,54 @@ class SecurityAndLimitsTest {
         }
     }
 
+    /**
+     * Issue 10, item 7. Lettuce's command encoder logs every byte it sends at TRACE, the
+     * handshake's {@code AUTH weft <password>} included; anyone debugging with TRACE on would have
+     * the password in their logs. Weft's connections use an encoder that does not log, so with
+     * Lettuce at TRACE (through JUL, where Netty's logging goes when no SLF4J binding is present,
+     * as here; an SLF4J binding gets the same calls) the log shows traffic but never the password,
+     * on success and on a refused login.
+     */
+    @Test
+    void r4_withLettuceLoggingAtTraceTheLogNeverHoldsThePassword() {
+        java.util.logging.Logger lettuce = java.util.logging.Logger.getLogger("io.lettuce"); // held: JUL keeps loggers weakly
+        java.util.logging.Level before = lettuce.getLevel();
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(r.getLoggerName() + " " + r.getLevel() + " " + new java.util.logging.SimpleFormatter().formatMessage(r)
+                        + (r.getThrown() != null ? " " + everyMessage(r.getThrown()) : ""));
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        capture.setLevel(java.util.logging.Level.ALL);
+        lettuce.setLevel(java.util.logging.Level.FINEST);
+        lettuce.addHandler(capture);
+        try {
+            try (RedisStreamsTransport t = RedisStreamsTransport.builder(uri("weft", PASSWORD)).stream("trace:" + UUID.randomUUID()).build()) {
+                t.publish(message(10));
+                for (Delivery d : t.receive("g", "c1", 10, Duration.ZERO)) d.ack();
+            }
+            String wrong = "wrong-" + PASSWORD;
+            try (RedisStreamsTransport t = RedisStreamsTransport.builder(uri("weft", wrong)).stream("trace:x").build()) {
+                assertThatThrownBy(() -> t.publish(message(10))).isInstanceOf(TransportException.class);
+            }
+        } finally {
+            lettuce.removeHandler(capture);
+            lettuce.setLevel(before);
+        }
+        String log = String.join("\n", lines);
+        // TRACE really was on and captured: Lettuce logged the bytes it received.
+        assertThat(log).contains("Buffer:").contains("XADD");
+        assertThat(log).doesNotContain(PASSWORD);
+    }
+
     @Test
     void r4_aPayloadOverTheLimitIsRefusedAtPublishWithAClearError() {
         try (RedisStreamsTransport t = RedisStreamsTransport.builder(uri("weft", PASSWORD)).stream("limit:" + UUID.randomUUID()).maxPayloadBytes(100).build()) {

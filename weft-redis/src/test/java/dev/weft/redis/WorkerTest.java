@@ -12,6 +12,8 @@ import dev.weft.events.EventName;
 import dev.weft.events.EventType;
 import dev.weft.events.transport.InMemoryTransport;
 import dev.weft.RetryPolicy;
+import dev.weft.events.transport.Transport;
+import dev.weft.events.transport.TransportException;
 import dev.weft.events.transport.TransportMessage;
 import dev.weft.events.jackson.JacksonEventCodec;
 import java.time.Duration;
@@ -243,6 +245,74 @@ class WorkerTest {
         clock.advance(Duration.ofSeconds(31));
         List<Delivery> again = t.receive("g", "w2", 10, Duration.ZERO);
         assertThat(again).extracting(Delivery::message).containsExactly(m);
+    }
+
+    /** A transport whose receives fail, as Redis' do while it is away. */
+    static final class Unreachable implements Transport {
+        final AtomicInteger receives = new AtomicInteger();
+
+        @Override
+        public String name() {
+            return "unreachable";
+        }
+
+        @Override
+        public void publish(TransportMessage message) {
+            throw new TransportException("down");
+        }
+
+        @Override
+        public List<Delivery> receive(String group, String consumer, int max, Duration wait) {
+            receives.incrementAndGet();
+            throw new TransportException("down");
+        }
+
+        @Override
+        public List<TransportMessage> deadLetters(String group) {
+            return List.of();
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    @Test
+    void r4_whileTheTransportFailsTheWorkerWaitsItsOwnBoundedBackoff_notTheHandlersRetryPolicy() throws Exception {
+        Unreachable t = new Unreachable();
+        // A handler policy with long waits: before issue 10 the worker waited these between receives too.
+        Worker w = Worker.builder(t, codec).group("g").consumer("w1").clock(clock).logger(new LogCapture())
+                .retry(RetryPolicy.exponential(5, Duration.ofSeconds(10), Duration.ofMinutes(1)))
+                .reconnectBackoff(Duration.ofMillis(700))
+                .on(SightingReported.class, s -> {}).build();
+        withWorker(w, Duration.ZERO, () -> {
+            for (long ms : new long[] {50, 100, 200, 400, 700, 700}) {
+                awaitDelay(Duration.ofMillis(ms));
+                clock.advance(Duration.ofMillis(ms));
+            }
+            awaitDelay(Duration.ofMillis(700));
+            // shutdown (withWorker) ends the wait without the clock moving
+        });
+        assertThat(t.receives.get()).isEqualTo(7);
+        assertThat(w.statistics().transportErrors()).isEqualTo(7);
+    }
+
+    @Test
+    void r4_theDefaultReconnectBackoffIsOneSecond_andItIsValidated() throws Exception {
+        Unreachable t = new Unreachable();
+        Worker w = Worker.builder(t, codec).clock(clock).logger(new LogCapture()).on(SightingReported.class, s -> {}).build();
+        withWorker(w, Duration.ZERO, () -> {
+            for (long ms : new long[] {50, 100, 200, 400, 800}) {
+                awaitDelay(Duration.ofMillis(ms));
+                clock.advance(Duration.ofMillis(ms));
+            }
+            awaitDelay(Duration.ofSeconds(1));
+        });
+        Worker.Builder b = Worker.builder(t, codec);
+        assertThatThrownBy(() -> b.reconnectBackoff(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive");
+        assertThatThrownBy(() -> b.reconnectBackoff(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be positive");
+        assertThatThrownBy(() -> b.reconnectBackoff(Duration.ofMinutes(11))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 10 minutes");
+        assertThatThrownBy(() -> b.reconnectBackoff(null)).isInstanceOf(NullPointerException.class);
+        b.reconnectBackoff(Duration.ofMillis(1)); // tiny is fine: the first wait is then 1 ms as well
     }
 
     @Test

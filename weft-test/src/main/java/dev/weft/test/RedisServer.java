@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +32,7 @@ import java.util.concurrent.TimeUnit;
  *     var t = RedisStreamsTransport.builder(redis.uri()).build();
  *     ...
  *     redis.kill(); redis.restart();                           // a crash and a restart on the same port and data
+ *     redis.pause(); redis.resume();                           // SIGSTOP, SIGCONT: a server that hangs, then answers again
  * }
  * }</pre>
  */
@@ -37,11 +40,22 @@ public final class RedisServer implements AutoCloseable {
     /** Starts that lose the race for a port free a moment earlier (another socket took it) are tried again on fresh ports. */
     private static final int ATTEMPTS = 5;
 
+    /**
+     * Servers running now. A test that times out (JUnit abandons its thread) never reaches its
+     * {@code close()}; when the test JVM then exits, these are killed instead of left running.
+     */
+    private static final Set<Process> RUNNING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(Process::destroyForcibly), "redis-server-reaper"));
+    }
+
     private final Path dir;
     private final List<String> extra;
     private final int port;
     private final int tlsPort; // 0: no TLS
     private Process process;
+    private volatile boolean paused;
 
     private RedisServer(Path dir, int port, int tlsPort, List<String> extra) {
         this.dir = dir;
@@ -143,6 +157,8 @@ public final class RedisServer implements AutoCloseable {
         if (tlsPort != 0) cmd.addAll(List.of("--tls-port", Integer.toString(tlsPort)));
         cmd.addAll(extra);
         process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("stdout.log").toFile()).start();
+        RUNNING.add(process);
+        process.onExit().thenAccept(RUNNING::remove);
         awaitReady();
     }
 
@@ -208,6 +224,8 @@ public final class RedisServer implements AutoCloseable {
     /** Stops it with SIGTERM (a clean shutdown; AOF is flushed) and waits; {@link #restart()} brings it back on the same port and data. */
     public void stop() {
         if (process == null) return;
+        if (paused && process.isAlive()) signal("CONT"); // a stopped process would not see the SIGTERM
+        paused = false;
         process.destroy();
         try {
             if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
@@ -216,14 +234,53 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
-    /** Kills it with SIGKILL (no shutdown) and waits. */
+    /** Kills it with SIGKILL (no shutdown; also a paused server) and waits. */
     public void kill() {
         if (process == null) return;
+        paused = false;
         process.destroyForcibly();
         try {
             process.waitFor(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Freezes it with SIGSTOP: the process stays, its sockets stay open and the kernel still accepts
+     * connections, but nothing answers (a server stuck in a long command, a VM paused). {@link #resume()}
+     * thaws it; {@link #close()} thaws it first.
+     */
+    public void pause() {
+        signal("STOP");
+        paused = true;
+    }
+
+    /** Thaws a {@link #pause()}d server with SIGCONT and waits until it answers PING again. */
+    public void resume() {
+        signal("CONT");
+        paused = false;
+        try {
+            awaitReady();
+        } catch (IOException e) {
+            throw new IllegalStateException("redis-server did not answer after SIGCONT: " + e, e);
+        }
+    }
+
+    /** Sends a signal to its process with kill(1): the JDK sends only SIGTERM and SIGKILL itself. */
+    private void signal(String name) {
+        if (process == null || !process.isAlive()) throw new IllegalStateException("redis-server is not running");
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).redirectErrorStream(true).start();
+            String out = new String(kill.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed: " + out);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run kill -" + name + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while sending SIG" + name, e);
         }
     }
 
