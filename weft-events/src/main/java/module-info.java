@@ -10,6 +10,8 @@
  *   the {@code Outbox} hook) and the in-memory transport.</li>
  *   <li>{@code dev.weft.events.http}: {@code RequestScopeFilter}, a unit of work per request of
  *   the JDK's HTTP server.</li>
+ *   <li>{@code dev.weft.events.worker}: the {@code Worker}, which consumes events from any
+ *   transport with deadlines, a concurrency limit, retries and de-duplication.</li>
  * </ul>
  * The machinery is package-private in {@code dev.weft.events}. No dependency but weft-core and the JDK.
  */
@@ -20,4 +22,5 @@ module dev.weft.events {
     exports dev.weft.events;
     exports dev.weft.events.transport;
     exports dev.weft.events.http;
+    exports dev.weft.events.worker;
 }

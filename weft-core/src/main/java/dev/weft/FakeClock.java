@@ -37,10 +37,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <pre>{@code
  * FakeClock clock = new FakeClock().autojump();
- * MoveOnResult<String> r = Scope.builder().clock(clock).moveOn(scope -> {
- *     scope.fork(() -> { Weft.sleep(Duration.ofSeconds(10)); return null; });
- *     return answer.receive();                   // nobody sends: after 10 s, then 30 s...
- * });                                            // ...with Scope.builder().timeout(30 s): timedOut()
+ * Channel<String> answers = Channel.rendezvous();           // nobody ever sends
+ * MoveOnResult<String> r = Scope.builder().clock(clock).timeout(Duration.ofSeconds(30)).moveOn(scope -> {
+ *     scope.fork(() -> { Weft.sleep(Duration.ofSeconds(10)); return null; });   // wakes at 10 s
+ *     return answers.receiver().receive();                  // cut short at 30 s
+ * });
+ * // r.timedOut() is true and clock.nanoTime() is exactly 30 s; no real time passed
  * }</pre>
  *
  * <p>A tree takes part from the moment a scope on this clock opens in it until that scope ends

@@ -38,4 +38,9 @@ final class KernelImpl extends Kernel {
         TreeDomain d = node.nearestScope().batchRoot.tree;
         return d == null ? null : d.find(kind);
     }
+
+    @Override
+    public Thread newThread(Runnable work) {
+        return Scope.taskThreads.newThread(work);
+    }
 }

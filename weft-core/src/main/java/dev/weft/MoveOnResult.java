@@ -3,8 +3,9 @@ package dev.weft;
 import java.util.NoSuchElementException;
 
 /**
- * What {@link Scope#moveOnAfter} returns: the body's value, and whether the deadline passed
- * (Trio's {@code cancelled_caught}). If the body returned a value although the deadline passed
+ * What {@link Scope#moveOnAfter} (and {@code Scope.builder()...moveOn}) returns: the body's value,
+ * and whether the scope was cut short by its own deadline or its own {@code cancel(reason)}
+ * (Trio's {@code cancelled_caught}). If the body returned a value although the scope was cancelled
  * (it caught the cancellation and finished anyway), both are reported: nothing is lost.
  *
  * @param <T> the body's value
@@ -13,31 +14,37 @@ public final class MoveOnResult<T> {
     private static final Object NONE = new Object();
 
     private final Object value;
-    private final boolean timedOut;
+    private final CancelReason reason;
 
-    private MoveOnResult(Object value, boolean timedOut) {
+    private MoveOnResult(Object value, CancelReason reason) {
         this.value = value;
-        this.timedOut = timedOut;
+        this.reason = reason;
     }
 
-    static <T> MoveOnResult<T> completed(T value) {
-        return new MoveOnResult<>(value, false);
+    /** The body returned {@code value}; {@code reason} is the scope's own cancellation, if any. */
+    static <T> MoveOnResult<T> completed(T value, CancelReason reason) {
+        return new MoveOnResult<>(value, reason);
     }
 
-    static <T> MoveOnResult<T> cutShort() {
-        return new MoveOnResult<>(NONE, true);
+    /** The body was ended by the scope's own deadline or cancel. */
+    static <T> MoveOnResult<T> cutShort(CancelReason reason) {
+        return new MoveOnResult<>(NONE, reason);
     }
 
-    static <T> MoveOnResult<T> timedOut(T value) {
-        return new MoveOnResult<>(value, true);
-    }
-
-    /** True if the deadline passed before the scope finished. */
+    /** True if the scope's own deadline passed before it finished. */
     public boolean timedOut() {
-        return timedOut;
+        return reason != null && reason.kind() == CancelReason.Kind.DEADLINE;
     }
 
-    /** True if the body returned a value (always, unless it was cut short by the deadline). */
+    /**
+     * Why the scope was cancelled by itself, if it was: its deadline ({@code DEADLINE}) or its own
+     * {@code cancel(reason)} ({@code REQUESTED}). Empty if it completed without.
+     */
+    public java.util.Optional<CancelReason> cancelReason() {
+        return java.util.Optional.ofNullable(reason);
+    }
+
+    /** True if the body returned a value (always, unless the scope's deadline or cancel cut it short). */
     public boolean hasValue() {
         return value != NONE;
     }
@@ -51,12 +58,12 @@ public final class MoveOnResult<T> {
     @SuppressWarnings("unchecked")
     public T value() {
         if (value == NONE) {
-            throw new NoSuchElementException("no value: the deadline passed before the body returned; check hasValue() or use orElse(..)");
+            throw new NoSuchElementException("no value: the scope was cut short (" + reason + ") before the body returned; check hasValue() or use orElse(..)");
         }
         return (T) value;
     }
 
-    /** The body's value, or {@code fallback} if the deadline cut it short. */
+    /** The body's value, or {@code fallback} if the scope was cut short. */
     @SuppressWarnings("unchecked")
     public T orElse(T fallback) {
         return value == NONE ? fallback : (T) value;
@@ -64,6 +71,7 @@ public final class MoveOnResult<T> {
 
     @Override
     public String toString() {
-        return "MoveOnResult[" + (timedOut ? "timed out" : "completed") + (hasValue() ? ", value=" + value : "") + "]";
+        String how = reason == null ? "completed" : timedOut() ? "timed out" : "cancelled: " + reason.message();
+        return "MoveOnResult[" + how + (hasValue() ? ", value=" + value : "") + "]";
     }
 }

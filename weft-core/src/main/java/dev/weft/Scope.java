@@ -58,8 +58,10 @@ import java.util.concurrent.locks.LockSupport;
  * fail-deadline passed and no enclosing scope is cancelled too, {@link DeadlineExceeded} (as in
  * Trio, the outermost cancellation wins, so an outer deadline is never reported as an inner
  * scope's failure); else if the body ended by cancellation,
- * {@link Cancelled} (the scope's own reason, or the outer one that reached it); else it returns
- * the body's value, even if the scope was cancelled meanwhile.
+ * {@link Cancelled} (the scope's own reason, or the outer one that reached it), except that a
+ * {@code moveOn} scope catches its own deadline and its own {@code cancel(reason)} when no
+ * enclosing scope is cancelled (Trio's cancel scope) and returns normally; else it returns the
+ * body's value, even if the scope was cancelled meanwhile.
  *
  * <h2>What cancellation cannot interrupt</h2>
  * Weft wakes a blocked task by interrupting its thread. Calls that ignore interrupts go on until
@@ -83,7 +85,14 @@ import java.util.concurrent.locks.LockSupport;
 public final class Scope extends CancelNode {
 
     private static final AtomicLong SCOPE_IDS = new AtomicLong();
-    private static final ThreadFactory VIRTUAL = Thread.ofVirtual().factory();
+    /**
+     * Makes the thread of every task that is not on a CPU pool (virtual and process tasks) and,
+     * through {@code Kernel.newThread}, of every loader batch: virtual threads. [test seam, ADR 0025]
+     * Fray, the controlled-concurrency tester, schedules platform threads but cannot drive virtual
+     * ones, so weft-core-interleavings installs a platform-thread factory while it explores a
+     * scenario and puts this one back. Package-private, and nothing in src/main writes it.
+     */
+    static volatile ThreadFactory taskThreads = Thread.ofVirtual().factory();
     private static final VarHandle COUNTS;
     private static final VarHandle TASK_SEQ;
     private static final VarHandle BACKGROUND_CANCELLED;
@@ -299,7 +308,21 @@ public final class Scope extends CancelNode {
             return open(this, body, DeadlineMode.FAIL).value();
         }
 
-        /** Opens the scope and runs {@code body}; when the deadline passes, returns with {@code timedOut()} true. */
+        /**
+         * Opens the scope and runs {@code body}; when the deadline passes, returns with
+         * {@code timedOut()} true. Like Trio's cancel scope, it also catches its own
+         * {@link Scope#cancel(String) cancel(reason)}: a body ended by it returns normally, with
+         * {@link MoveOnResult#cancelReason()} saying why. ({@link #run} cannot return without the
+         * body's value, so there it throws {@link Cancelled}.) A cancellation that comes from an
+         * enclosing scope, or a failure, is never caught.
+         *
+         * <pre>{@code
+         * MoveOnResult<Void> search = Scope.builder().moveOn(scope -> {
+         *     for (Shard s : shards) scope.fork(() -> { if (s.contains(key)) scope.cancel("found in " + s); return null; });
+         *     return null;
+         * });   // returns as soon as one shard found it; search.cancelReason() says which
+         * }</pre>
+         */
         public <T> MoveOnResult<T> moveOn(ScopeBody<T> body) {
             return open(this, body, DeadlineMode.MOVE_ON);
         }
@@ -498,13 +521,17 @@ public final class Scope extends CancelNode {
         if (catchesDeadline && mode == DeadlineMode.FAIL) {
             throw new DeadlineExceeded(name, timeout, own);
         }
+        // A moveOn scope is also Trio's cancel scope: it catches the cancellation it asked for
+        // itself (scope.cancel(reason) on this very scope), under the same condition.
+        boolean catchesOwnCancel = mode == DeadlineMode.MOVE_ON && own != null && outer == null
+                && own.kind() == CancelReason.Kind.REQUESTED;
         if (bodyError != null) { // a cancellation, or it would be among the failures
-            if (catchesDeadline) return MoveOnResult.cutShort();
+            if (catchesDeadline || catchesOwnCancel) return MoveOnResult.cutShort(own);
             if (bodyError instanceof Cancelled c) throw c;
             CancelReason r = outer != null ? outer : own;
             throw new Cancelled(r != null ? r : CancelReason.interrupted(describe()), bodyError);
         }
-        return deadlinePassed ? MoveOnResult.timedOut(value) : MoveOnResult.completed(value);
+        return deadlinePassed || catchesOwnCancel ? MoveOnResult.completed(value, own) : MoveOnResult.completed(value, null);
     }
 
     // ---------------------------------------------------------------- resources
@@ -583,8 +610,8 @@ public final class Scope extends CancelNode {
      * ({@link #current()} is the parent, or empty), in registration order. It receives
      * {@code null} if the body returned a value, else what the scope throws
      * ({@link ExceptionGroup}, {@link DeadlineExceeded}, {@link Cancelled}), or, for a
-     * {@link #moveOnAfter} whose body the deadline cut short, a {@link Cancelled} with the
-     * deadline's reason.
+     * {@link #moveOnAfter} whose body its own deadline or its own {@code cancel(reason)} cut
+     * short, a {@link Cancelled} with that reason.
      *
      * <p>Actions delay the caller, so they must be short and must not block: hand real work to
      * another thread. An action that throws does not stop the others; if the scope failed, what
@@ -791,7 +818,7 @@ public final class Scope extends CancelNode {
                 // of a queued task does, so the scope does not wait for a busy pool (ADR 0005).
                 if (task.effectiveReason() != null) task.onEffectivelyCancelled();
             } else {
-                Thread t = VIRTUAL.newThread(task);
+                Thread t = taskThreads.newThread(task);
                 t.setName(task.threadName());
                 task.thread = t; // before start: the owner joins it before the scope returns (S1)
                 t.start();

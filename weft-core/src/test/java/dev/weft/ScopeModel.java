@@ -615,9 +615,12 @@ final class ScopeModel {
         boolean catches = deadlinePassed && !outer;
         boolean moveOn = s.spec.deadline == Deadline.MOVE_ON_AFTER;
         if (catches && !moveOn) return new DeadlineOut(s.spec.name);
+        // A moveOn scope also catches its own cancel(reason) (Trio's cancel scope), under the
+        // same condition: no enclosing scope cancelled.
+        boolean catchesOwnCancel = moveOn && !outer && kinds.contains(CancelReason.Kind.REQUESTED);
         End body = s.body.end;
         if (body.kind == EndKind.CANCELLED) {
-            if (catches) return new ValueOut("moveOn(cut short)");
+            if (catches || catchesOwnCancel) return new ValueOut("moveOn(cut short)");
             if (body.viaCancelled) return new CancelledOut(body.reasons);
             if (!outer) return new CancelledOut(s.ownReasons());
             Set<Reason> reasons = new LinkedHashSet<>();

@@ -246,6 +246,49 @@ class ScopeTest {
     }
 
     @Test
+    void s4_moveOnCatchesItsOwnCancel_runDoesNot_andNeitherCatchesAnOuterOne() {
+        // Trio's cancel scope: the cancellation a scope asked for itself ends it quietly.
+        MoveOnResult<Object> found = Scope.builder().name("search").moveOn(scope -> {
+            for (int shard = 0; shard < 4; shard++) {
+                int s = shard;
+                scope.fork(() -> {
+                    if (s == 2) scope.cancel("found in shard 2");
+                    return blockForever();
+                });
+            }
+            return blockForever();
+        });
+        assertThat(found.hasValue()).isFalse();
+        assertThat(found.timedOut()).isFalse();
+        assertThat(found.cancelReason()).hasValueSatisfying(r -> {
+            assertThat(r.kind()).isEqualTo(CancelReason.Kind.REQUESTED);
+            assertThat(r.message()).endsWith("found in shard 2");
+        });
+        assertThat(found).hasToString("MoveOnResult[cancelled: scope 'search' cancelled: found in shard 2]");
+
+        MoveOnResult<String> valueAnyway = Scope.builder().moveOn(scope -> {
+            scope.cancel("enough");
+            return "kept";
+        });
+        assertThat(valueAnyway.value()).isEqualTo("kept");
+        assertThat(valueAnyway.cancelReason()).isPresent();
+
+        // run cannot return without the body's value: it throws
+        Cancelled c = catchCancelled(() -> Scope.run(scope -> {
+            scope.cancel("stop");
+            return blockForever();
+        }));
+        assertThat(c.reason().message()).endsWith("stop");
+
+        // an enclosing scope's cancellation is not the inner scope's to catch
+        Cancelled outer = catchCancelled(() -> Scope.builder().name("outer").run(o -> {
+            o.cancel("outer stops");
+            return Scope.builder().moveOn(inner -> blockForever());
+        }));
+        assertThat(outer.reason().message()).endsWith("outer stops");
+    }
+
+    @Test
     void forkAfterTheScopeClosedFailsWithAClearMessage() {
         AtomicReference<Scope> leaked = new AtomicReference<>();
         Scope.builder().name("leaky").run(scope -> {

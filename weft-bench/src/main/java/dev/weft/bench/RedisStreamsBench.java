@@ -5,7 +5,7 @@ import dev.weft.events.transport.Envelope;
 import dev.weft.events.EventBus;
 import dev.weft.events.EventName;
 import dev.weft.events.jackson.JacksonEventCodec;
-import dev.weft.redis.Worker;
+import dev.weft.events.worker.Worker;
 import dev.weft.events.transport.TransportMessage;
 import dev.weft.redis.RedisStreamsTransport;
 import io.lettuce.core.RedisClient;

@@ -4,6 +4,7 @@ import dev.weft.ExceptionGroup;
 import dev.weft.Scope;
 import dev.weft.WeftClock;
 import dev.weft.internal.Format;
+import dev.weft.internal.Kernel;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,7 +46,7 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
     void start() {
         if (delayTimer != null) delayTimer.cancel();
         number = loader.stats.dispatched(slots.size(), reason);
-        Thread t = Thread.ofVirtual().unstarted(this);
+        Thread t = Kernel.get().newThread(this); // virtual (ADR 0025 explains the indirection)
         t.setName(loader.name() + "-batch-" + number);
         t.start();
     }

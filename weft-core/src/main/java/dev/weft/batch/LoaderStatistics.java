@@ -23,7 +23,9 @@ public record LoaderStatistics(String loader, long loads, long cacheHits, long b
 
     /** Copies the maps. */
     public LoaderStatistics {
-        batchesByReason = Map.copyOf(batchesByReason);
+        // Declaration order (QUIESCENCE, FULL, DELAY...), the same in every run: printing it is stable.
+        batchesByReason = batchesByReason.isEmpty() ? Map.of()
+                : java.util.Collections.unmodifiableMap(new java.util.EnumMap<>(batchesByReason));
         batchSizes = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(batchSizes));
     }
 

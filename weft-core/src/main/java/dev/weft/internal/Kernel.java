@@ -74,4 +74,10 @@ public abstract class Kernel {
 
     /** The watcher of type {@code kind} of the current thread's scope tree, or null if it has none (or no tree). */
     public abstract <W extends TreeWatcher> W existingWatcher(Class<W> kind);
+
+    /**
+     * A new, unstarted thread for {@code work} from the factory tasks' threads come from: a virtual
+     * thread, except while a controlled-concurrency test (ADR 0025) has put platform threads in.
+     */
+    public abstract Thread newThread(Runnable work);
 }

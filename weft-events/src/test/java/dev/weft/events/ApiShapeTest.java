@@ -36,11 +36,17 @@ class ApiShapeTest {
     }
 
     @Test
-    void theModuleExportsItsThreePackagesAndNeedsOnlyWeftCoreAndTheJdk() {
+    void theWorker() {
+        assertThat(SHAPE.publicTypes("dev.weft.events.worker")).containsExactlyInAnyOrder("Worker", "WorkerStatistics");
+        assertThat(SHAPE.publicNestedTypes("dev.weft.events.worker")).containsExactly("Worker.Builder");
+    }
+
+    @Test
+    void theModuleExportsItsFourPackagesAndNeedsOnlyWeftCoreAndTheJdk() {
         ModuleDescriptor d = SHAPE.module();
         assertThat(d.name()).isEqualTo("dev.weft.events");
         assertThat(SHAPE.exportedPackages()).containsExactlyInAnyOrder("dev.weft.events", "dev.weft.events.transport",
-                "dev.weft.events.http");
+                "dev.weft.events.http", "dev.weft.events.worker");
         assertThat(d.exports()).allSatisfy(e -> assertThat(e.isQualified()).isFalse());
         assertThat(d.requires()).extracting(ModuleDescriptor.Requires::name)
                 .containsExactlyInAnyOrder("java.base", "dev.weft.core", "jdk.httpserver");

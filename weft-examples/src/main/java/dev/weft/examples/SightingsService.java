@@ -31,7 +31,7 @@ import dev.weft.examples.SightingsClient.Answer;
 import dev.weft.examples.SightingsClient.Collected;
 import dev.weft.examples.SightingsClient.Report;
 import dev.weft.redis.RedisStreamsTransport;
-import dev.weft.redis.Worker;
+import dev.weft.events.worker.Worker;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

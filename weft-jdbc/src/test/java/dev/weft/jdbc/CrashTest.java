@@ -6,7 +6,7 @@ import dev.weft.Scope;
 import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.jdbc.Events.SightingReported;
 import dev.weft.redis.RedisStreamsTransport;
-import dev.weft.redis.Worker;
+import dev.weft.events.worker.Worker;
 import dev.weft.test.RedisServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.StreamMessage;

@@ -246,7 +246,8 @@ public final class RedisStreamsTransport implements Transport {
      * Weft entry, over the payload limit, past {@code maxDeliveries}), so a {@link Worker} can
      * count them.
      */
-    List<Delivery> receive(String group, String consumer, int max, Duration wait, Runnable deadLettered) {
+    @Override
+    public List<Delivery> receive(String group, String consumer, int max, Duration wait, Runnable deadLettered) {
         Objects.requireNonNull(group, "group");
         Objects.requireNonNull(consumer, "consumer");
         Objects.requireNonNull(wait, "wait");
@@ -327,7 +328,7 @@ public final class RedisStreamsTransport implements Transport {
             }
             long count = p.getRedeliveryCount() + 1;
             // A consumer that keeps dying on its own pending entry must not loop on it forever.
-            accept(group, consumer, m.getId(), m.getBody(), count, count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null, out, deadLettered);
+            accept(group, consumer, m.getId(), m.getBody(), count, count > maxDeliveries ? "not acknowledged after " + maxDeliveries + (maxDeliveries == 1 ? " delivery" : " deliveries") : null, out, deadLettered);
         }
     }
 
@@ -379,7 +380,7 @@ public final class RedisStreamsTransport implements Transport {
                 log.log(Level.DEBUG, "stream ''{0}'' group ''{1}'': entry {2} was acknowledged while {3} claimed it; skipped", stream, group, e.getKey(), consumer);
                 continue;
             }
-            String why = count > maxDeliveries ? "not acknowledged after " + maxDeliveries + " deliveries" : null;
+            String why = count > maxDeliveries ? "not acknowledged after " + maxDeliveries + (maxDeliveries == 1 ? " delivery" : " deliveries") : null;
             accept(group, consumer, e.getKey(), e.getValue(), count, why, out, deadLettered);
         }
     }

@@ -52,7 +52,8 @@ final class StreamDelivery implements Delivery {
     }
 
     /** Settles it by moving it to the dead-letter stream now, whatever its count: it can never be handled. */
-    void deadLetter(String reason) {
+    @Override
+    public void deadLetter(String reason) {
         if (settled.compareAndSet(false, true)) transport.deadLetter(group, consumer, entryId, fields, count, reason);
     }
 

@@ -1,5 +1,7 @@
 package dev.weft.redis;
 
+import dev.weft.test.LogCapture;
+import dev.weft.test.Poll;
 import dev.weft.test.RedisServer;
 
 import static org.assertj.core.api.Assertions.assertThat;

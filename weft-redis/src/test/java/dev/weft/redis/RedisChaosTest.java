@@ -1,5 +1,8 @@
 package dev.weft.redis;
 
+import dev.weft.test.LogCapture;
+import dev.weft.test.Poll;
+import dev.weft.events.worker.Worker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.events.transport.Envelope;

@@ -1,5 +1,6 @@
 package dev.weft.redis;
 
+import dev.weft.test.LogCapture;
 import dev.weft.test.RedisServer;
 
 import static org.assertj.core.api.Assertions.assertThat;

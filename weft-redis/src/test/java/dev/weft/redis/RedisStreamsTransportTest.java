@@ -1,5 +1,9 @@
 package dev.weft.redis;
 
+import dev.weft.test.LogCapture;
+import dev.weft.test.Poll;
+import dev.weft.events.worker.Worker;
+import dev.weft.events.worker.WorkerStatistics;
 import dev.weft.test.RedisServer;
 
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,5 +1,6 @@
 package dev.weft.redis;
 
+import dev.weft.events.worker.Worker;
 import dev.weft.events.EventName;
 import dev.weft.events.jackson.JacksonEventCodec;
 import io.lettuce.core.RedisClient;

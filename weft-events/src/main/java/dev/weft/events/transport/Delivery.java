@@ -25,4 +25,16 @@ public interface Delivery {
      * dead letters instead. Idempotent; ignored after {@link #ack()}.
      */
     void reject(String reason);
+
+    /**
+     * The message can never be handled (it does not decode, names no declared event, fails
+     * validation): move it to the transport's dead letters now, with {@code reason}, instead of
+     * delivering it again. Idempotent; ignored after {@link #ack()}.
+     *
+     * <p>The default rejects it, so a transport without a way to dead-letter at once still gets it
+     * there, after its maximum number of deliveries. Transports with dead letters override it.
+     */
+    default void deadLetter(String reason) {
+        reject(reason);
+    }
 }

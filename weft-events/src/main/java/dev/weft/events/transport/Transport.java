@@ -68,6 +68,19 @@ public interface Transport extends AutoCloseable {
      */
     List<Delivery> receive(String group, String consumer, int max, Duration wait);
 
+    /**
+     * As {@link #receive(String, String, int, Duration)}, telling {@code deadLettered} (once per
+     * message, on the calling thread) about each message the transport moved to its dead letters
+     * by itself while receiving (malformed, past its maximum deliveries), so that a consumer can
+     * count what it never got to see. The default receives and reports nothing: a transport that
+     * dead-letters on its own while receiving overrides it.
+     *
+     * @throws TransportException if the transport is closed or the broker fails
+     */
+    default List<Delivery> receive(String group, String consumer, int max, Duration wait, Runnable deadLettered) {
+        return receive(group, consumer, max, wait);
+    }
+
     /** The messages of {@code group} that reached the maximum number of deliveries, oldest first. */
     List<TransportMessage> deadLetters(String group);
 

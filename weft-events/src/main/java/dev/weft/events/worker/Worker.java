@@ -1,4 +1,4 @@
-package dev.weft.redis;
+package dev.weft.events.worker;
 
 import dev.weft.sync.CapacityLimiter;
 import dev.weft.Cancelled;
@@ -45,7 +45,13 @@ import java.util.concurrent.locks.ReentrantLock;
  *         .concurrency(16).deadline(Duration.ofSeconds(30))
  *         .retry(RetryPolicy.exponential(3, Duration.ofMillis(200), Duration.ofSeconds(5)))
  *         .build();
- * Runtime.getRuntime().addShutdownHook(new Thread(() -> worker.shutdown(Duration.ofSeconds(20))));
+ * Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+ *     try {
+ *         worker.shutdown(Duration.ofSeconds(20));
+ *     } catch (InterruptedException e) {
+ *         Thread.currentThread().interrupt(); // the JVM is going down anyway
+ *     }
+ * }));
  * worker.run(); // returns after shutdown, or throws Cancelled if its scope is cancelled
  * }</pre>
  *
@@ -60,7 +66,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *   deliveries moves it to its dead letters with that error.</li>
  *   <li>An entry that cannot be decoded (not JSON, an event name no handler declares, a payload
  *   that does not fit or fails validation) goes to the dead letters at once with the reason
- *   (on other transports than Redis Streams: it is rejected, and dead-lettered after the maximum).</li>
+ *   (through {@link Delivery#deadLetter}: on a transport without its own way to do that, it is
+ *   rejected, and dead-lettered after the maximum).</li>
  *   <li>A redelivered event that this worker handled recently (the last 10,000 ids) is
  *   acknowledged without running the handlers again.</li>
  *   <li>{@link #shutdown(Duration)}: stops taking new deliveries, lets the events in flight finish
@@ -122,7 +129,8 @@ public final class Worker {
         }
     };
 
-    private record Route<T extends Record>(EventType<T> type, List<EventHandler<? super T>> handlers) {}
+    /** An event type's handlers, each taking the whole envelope (payload handlers are wrapped). */
+    private record Route<T extends Record>(EventType<T> type, List<EventHandler<? super Envelope<T>>> handlers) {}
 
     private record Job(Delivery delivery, Envelope<?> event, Route<?> route) {}
 
@@ -178,11 +186,9 @@ public final class Worker {
         while (!stopping) {
             List<Delivery> batch;
             try {
-                // On Redis Streams the transport dead-letters some entries itself while receiving
-                // (malformed, too big, past maxDeliveries): they count as this worker's dead letters.
-                batch = transport instanceof RedisStreamsTransport streams
-                        ? streams.receive(group, consumer, batchSize, pollWait, deadLettered::increment)
-                        : transport.receive(group, consumer, batchSize, pollWait);
+                // A transport may dead-letter some messages itself while receiving (malformed, too
+                // big, past maxDeliveries): they count as this worker's dead letters.
+                batch = transport.receive(group, consumer, batchSize, pollWait, deadLettered::increment);
                 failures = 0;
             } catch (TransportClosedException closed) {
                 return;
@@ -248,10 +254,7 @@ public final class Worker {
         } catch (RuntimeException bad) {
             deadLettered.increment();
             String reason = "cannot handle " + d.message() + ": " + bad.getMessage();
-            settle(() -> {
-                if (d instanceof StreamDelivery sd) sd.deadLetter(reason);
-                else d.reject(reason);
-            });
+            settle(() -> d.deadLetter(reason));
             return null;
         }
         if (!claim(e.id().toString())) {
@@ -294,9 +297,10 @@ public final class Worker {
     @SuppressWarnings("unchecked")
     private <T extends Record> void runHandlers(Job job) {
         Route<T> route = (Route<T>) job.route;
-        T payload = route.type.type().cast(job.event.payload());
+        route.type.type().cast(job.event.payload()); // decoded for this route's type; checked once more
+        Envelope<T> envelope = (Envelope<T>) job.event;
         Scope.builder().name("handle-" + job.event.name()).timeout(deadline).run(s -> {
-            for (EventHandler<? super T> h : route.handlers) h.handle(payload);
+            for (EventHandler<? super Envelope<T>> h : route.handlers) h.handle(envelope);
             return null;
         });
     }
@@ -434,8 +438,27 @@ public final class Worker {
         }
 
         /** Handles events of {@code type}; several handlers of one type run in order, all must succeed. */
-        @SuppressWarnings("unchecked")
         public <T extends Record> Builder on(EventType<T> type, EventHandler<? super T> handler) {
+            Objects.requireNonNull(handler, "handler");
+            return onEnvelope(type, e -> handler.handle(e.payload()));
+        }
+
+        /**
+         * Handles events of the record type {@code type} with their {@link Envelope}: the payload
+         * with the event's id (to de-duplicate further, or to log), the time it was emitted and
+         * the trace context it carries.
+         *
+         * <pre>{@code
+         * .onEnvelope(SightingReported.class, e -> notify(e.payload(), e.id(), e.trace().get("traceparent")))
+         * }</pre>
+         */
+        public <T extends Record> Builder onEnvelope(Class<T> type, EventHandler<? super Envelope<T>> handler) {
+            return onEnvelope(EventType.of(type), handler);
+        }
+
+        /** As {@link #onEnvelope(Class, EventHandler)}, for a declared {@code type}. */
+        @SuppressWarnings("unchecked")
+        public <T extends Record> Builder onEnvelope(EventType<T> type, EventHandler<? super Envelope<T>> handler) {
             Objects.requireNonNull(type, "type");
             Objects.requireNonNull(handler, "handler");
             Route<T> r = (Route<T>) routes.computeIfAbsent(type.name(), n -> new Route<>(type, new ArrayList<>()));
@@ -475,7 +498,7 @@ public final class Worker {
          * The longest wait between two receives while the transport fails (Redis unreachable,
          * hanging, or refusing): the first wait is 50 ms, then each doubles up to this; default 1 s.
          * After Redis answers again the worker receives within this, plus what the transport needs
-         * to reconnect ({@link RedisStreamsTransport.Builder#reconnectBackoff}, also 1 s by default):
+         * to reconnect (for Redis Streams its {@code reconnectBackoff}, also 1 s by default):
          * with the defaults, new events are handled about 2 s after Redis is back at the latest
          * (docs/REDIS-OPERATIONS.md). A shutdown ends the wait at once.
          *

@@ -1,5 +1,9 @@
-package dev.weft.redis;
+package dev.weft.events.jackson;
 
+import dev.weft.test.LogCapture;
+import dev.weft.test.Poll;
+import dev.weft.events.worker.Worker;
+import dev.weft.events.worker.WorkerStatistics;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,7 +19,6 @@ import dev.weft.RetryPolicy;
 import dev.weft.events.transport.Transport;
 import dev.weft.events.transport.TransportException;
 import dev.weft.events.transport.TransportMessage;
-import dev.weft.events.jackson.JacksonEventCodec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -91,6 +94,27 @@ class WorkerTest {
         assertThat(s.inFlight()).isZero();
         clock.advance(Duration.ofHours(1));
         assertThat(t.receive("g", "other", 100, Duration.ZERO)).isEmpty(); // all acknowledged
+    }
+
+    @Test
+    void anEnvelopeHandlerSeesTheEventsIdTimeAndTrace_andRunsInOrderWithPayloadHandlers() throws Exception {
+        InMemoryTransport t = InMemoryTransport.create();
+        UUID id = UUID.randomUUID();
+        Instant emitted = Instant.parse("2026-12-02T10:15:30Z");
+        Map<String, String> trace = Map.of("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        t.publish(new TransportMessage(id.toString(), "sighting.reported",
+                codec.encode(new Envelope<>(id, "sighting.reported", emitted, trace, new SightingReported("owl", 2)))));
+        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CountDownLatch done = new CountDownLatch(1);
+        Worker w = Worker.builder(t, codec).group("g").consumer("w1").pollWait(Duration.ofMillis(20))
+                .on(SightingReported.class, s -> order.add("payload " + s.species()))
+                .onEnvelope(SightingReported.class, e -> {
+                    order.add("envelope " + e.id() + " " + e.name() + " " + e.time() + " " + e.trace() + " " + e.payload().count());
+                    done.countDown();
+                }).build();
+        withWorker(w, Duration.ofSeconds(5), () -> assertThat(done.await(20, TimeUnit.SECONDS)).isTrue());
+        assertThat(order).containsExactly("payload owl",
+                "envelope " + id + " sighting.reported " + emitted + " " + trace + " 2");
     }
 
     @Test

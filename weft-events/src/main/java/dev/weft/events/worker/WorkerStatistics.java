@@ -1,4 +1,4 @@
-package dev.weft.redis;
+package dev.weft.events.worker;
 
 /**
  * A snapshot of a {@link Worker}'s counters.

@@ -1,4 +1,4 @@
-package dev.weft.redis;
+package dev.weft.test;
 
 import java.text.MessageFormat;
 import java.util.List;
@@ -6,9 +6,18 @@ import java.util.ResourceBundle;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
-/** A {@link System.Logger} that keeps what it is given, formatted, for assertions. */
-final class LogCapture implements System.Logger {
-    final List<String> lines = new CopyOnWriteArrayList<>();
+/**
+ * A {@link System.Logger} that keeps what it is given, formatted as {@code LEVEL message}, for
+ * assertions: pass it where Weft takes a logger (a {@code Worker}, a transport's builder).
+ * Thread-safe.
+ */
+public final class LogCapture implements System.Logger {
+    private final List<String> lines = new CopyOnWriteArrayList<>();
+
+    /** The lines logged so far, oldest first (a live, thread-safe view). */
+    public List<String> lines() {
+        return lines;
+    }
 
     @Override
     public String getName() {
@@ -35,7 +44,8 @@ final class LogCapture implements System.Logger {
         lines.add(level + " " + msg.get());
     }
 
-    String all() {
+    /** Every line logged so far, joined by newlines. */
+    public String all() {
         return String.join("\n", lines);
     }
 }
