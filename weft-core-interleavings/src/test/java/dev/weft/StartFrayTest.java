@@ -142,4 +142,48 @@ class StartFrayTest {
             checkReportedExactly(g, List.of(new ExceptionGroup.Failure("boom", boom)));
         });
     }
+
+    /**
+     * S7, C4: the task's {@code started(value)} races its starter's cancellation (the starter runs
+     * in a nested scope that cancels itself). Either the start happened, and then {@code start}
+     * returns the value and the task goes on untouched, or it did not, and then {@code start}
+     * throws {@link Cancelled} and the task is cancelled: never a value with a cancelled task, and
+     * never {@code Cancelled} with a task left running as if it had been started.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void s7_startedRacingTheStartersCancellationEitherStartsOrNot() {
+        explore("S7 started() racing the starter's cancellation", iterations(100, 400), () -> {
+            AtomicReference<Object> fromStart = new AtomicReference<>();
+            java.util.concurrent.atomic.AtomicBoolean finished = new java.util.concurrent.atomic.AtomicBoolean();
+            OnceFlag release = new OnceFlag();
+            Scope.builder().clock(clock()).run(outer -> {
+                Scope.builder().moveOn(inner -> { // catches its own cancel
+                    inner.fork(() -> {
+                        inner.cancel("stop waiting");
+                        return null;
+                    });
+                    try {
+                        fromStart.set(outer.start("server", status -> {
+                            status.started("v");
+                            release.await();
+                            finished.set(true);
+                        }));
+                    } catch (Cancelled c) {
+                        fromStart.set(c);
+                    }
+                    return null;
+                });
+                release.set();
+                return null;
+            });
+            Object r = fromStart.get();
+            if ("v".equals(r)) {
+                check(finished.get(), () -> "S7: start returned the value, so the task must go on, but it was cancelled");
+            } else {
+                check(r instanceof Cancelled, () -> "S7: start should return \"v\" or throw Cancelled, got " + r);
+                check(!finished.get(), () -> "S7: start threw Cancelled, so the task must be cancelled, but it ran on");
+            }
+        });
+    }
 }

@@ -249,11 +249,14 @@ abstract class CancelNode {
      * {@code InterruptedException} in a {@code RuntimeException}). True also for
      * {@link TaskFailedException} and {@link TaskCancelledException}: a cancelled joiner that
      * passes on a sibling's end adds nothing, since the failed task's own scope reports the
-     * failure itself. Only consulted when the node is effectively cancelled, so a real failure
+     * failure itself (except the {@code TaskFailedException} of {@code start}, whose failure
+     * the scope left to its caller). Only consulted when the node is effectively cancelled, so a real failure
      * in a live scope is never mistaken for one.
      */
     static boolean isCancellation(Throwable t) {
-        if (t instanceof TaskFailedException || t instanceof TaskCancelledException) return true;
+        // A failure start() handed to its caller was never reported by the scope: not passing-on.
+        if (t instanceof TaskFailedException f) return f.reportedByScope();
+        if (t instanceof TaskCancelledException) return true;
         for (int depth = 0; t != null && depth < 16; depth++, t = t.getCause()) {
             if (t instanceof Cancelled || isInterrupt(t)) return true;
         }

@@ -751,7 +751,9 @@ public final class Scope extends CancelNode {
      * value while the task goes on in this scope (S7). A failure before the signal is thrown
      * here (unchecked as it is, checked wrapped in {@link TaskFailedException}) and is not
      * reported by the scope; a failure after it is reported by the scope as usual. If the caller
-     * is cancelled while waiting, the task is cancelled too, and this throws {@link Cancelled}.
+     * is cancelled while waiting, the task is cancelled too, and this throws {@link Cancelled};
+     * if the task's {@code started(value)} came first, the start happened: this returns the value,
+     * the task goes on, and the caller's next cancellation point throws.
      *
      * @throws IllegalStateException  if the task returned without calling {@code started}
      * @throws TaskCancelledException if the task was cancelled before it started
@@ -771,9 +773,15 @@ public final class Scope extends CancelNode {
         try {
             Waits.await(signal::isSettled, Deadlines.NONE, signal);
         } catch (Cancelled c) {
+            Thread.currentThread().interrupt(); // level-triggered (S3), whichever way this ends
+            if (!signal.abandon()) {
+                // started(value) came first: the start happened, as a transfer that beat a
+                // cancellation does (C4); this caller's scope stays cancelled, so its next
+                // cancellation point throws. The task goes on in its scope.
+                return signal.outcome(task.name());
+            }
             task.cancel(CancelReason.starterCancelled(task.name(), c.reason()));
             Waits.awaitUninterruptibly(signal::isSettled, signal);
-            Thread.currentThread().interrupt();
             // The task failed before started(): the scope leaves that failure to this caller, so
             // throw it rather than lose it behind the cancellation (S2, S7).
             if (signal.failedBeforeStart()) return signal.outcome(task.name());

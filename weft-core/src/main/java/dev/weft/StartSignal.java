@@ -18,6 +18,8 @@ final class StartSignal<V> implements TaskStatus<V> {
     private boolean signalled;
     /** The task ended before signalling; settled follows once its final state is published. */
     private boolean ended;
+    /** The caller of start() was cancelled first and gave up waiting: a later started() is ignored. */
+    private boolean abandoned;
     private V value;
     private Throwable thrown;
     private ForkedTask<?> task;
@@ -25,14 +27,23 @@ final class StartSignal<V> implements TaskStatus<V> {
     @Override
     public void started(V v) {
         synchronized (this) {
-            if (settled || ended) {
-                throw new IllegalStateException(signalled
-                        ? "started() was already called for this task: call it exactly once"
-                        : "started() called after the task finished");
+            if (abandoned) {
+                // The caller of start() was cancelled and is cancelling this task: the value has
+                // nobody to go to, but the caller waits for this moment (it no longer needs to
+                // learn whether the task fails before starting). The task's next cancellation
+                // point ends it.
+                if (settled || ended) return;
+                settled = true;
+            } else {
+                if (settled || ended) {
+                    throw new IllegalStateException(signalled
+                            ? "started() was already called for this task: call it exactly once"
+                            : "started() called after the task finished");
+                }
+                signalled = true;
+                value = v;
+                settled = true;
             }
-            signalled = true;
-            value = v;
-            settled = true;
         }
         LockSupport.unpark(starter);
     }
@@ -58,6 +69,17 @@ final class StartSignal<V> implements TaskStatus<V> {
         LockSupport.unpark(starter);
     }
 
+    /**
+     * The caller of start() was cancelled while waiting: gives up the wait unless started() came
+     * first, in one step, so that either the start happened (false: return its value) or it never
+     * will (true: a later started() is ignored, and the caller cancels the task).
+     */
+    synchronized boolean abandon() {
+        if (signalled) return false;
+        abandoned = true;
+        return true;
+    }
+
     /** Whether the task ended with a failure (not a cancellation) before it called started(). */
     synchronized boolean failedBeforeStart() {
         return !signalled && task != null && task.state() == TaskState.FAILED;
@@ -81,6 +103,6 @@ final class StartSignal<V> implements TaskStatus<V> {
         }
         if (thrown instanceof RuntimeException e) throw e;
         if (thrown instanceof Error e) throw e;
-        throw new TaskFailedException(taskName, thrown);
+        throw TaskFailedException.handedToCaller(taskName, thrown); // the scope did not report it: the caller owns it
     }
 }

@@ -24,6 +24,53 @@ import org.junit.jupiter.api.Test;
 class StartTest {
 
     @Test
+    void s7_s2_aFailureBeforeStartedThatTheBodyLetsOutIsReportedWhileASiblingsFailureCancelsTheScope() throws Exception {
+        // Found by StartFrayTest: start() hands a failure before started() to its caller, so the
+        // scope does not report it; if the body lets it out while the scope is cancelled (by a
+        // sibling's failure), it used to be taken for a joiner passing on a sibling's failure
+        // (ADR 0002) and was reported nowhere.
+        IOException refused = new IOException("port in use");
+        Marker sibling = new Marker("sibling");
+        CountDownLatch starterReady = new CountDownLatch(1);
+        CountDownLatch siblingGo = new CountDownLatch(1);
+        CountDownLatch failNow = new CountDownLatch(1);
+        AtomicReference<Scope> opened = new AtomicReference<>();
+        Thread driver = Thread.ofPlatform().start(() -> {
+            try {
+                await(starterReady);
+                siblingGo.countDown();                       // the sibling fails: the scope is cancelled
+                TestSupport.spinUntil("the scope to be cancelled", () -> opened.get().isCancelled());
+                failNow.countDown();                         // now the start task fails, before started()
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        });
+        ExceptionGroup g = catchGroup(() -> Scope.run(scope -> {
+            opened.set(scope);
+            scope.fork("sibling", () -> {
+                await(siblingGo);
+                throw sibling;
+            });
+            return scope.start("server", status -> {
+                starterReady.countDown();
+                while (failNow.getCount() > 0) { // not a cancellation point: it fails by itself
+                    try {
+                        failNow.await();
+                    } catch (InterruptedException ignored) {
+                        // the scope's cancellation; this task ends by its own failure below
+                    }
+                }
+                throw refused;
+            });
+        }));
+        driver.join();
+        assertThat(leafErrors(g)).as(g.getMessage()).hasSize(2);
+        assertThat(g.failures()).extracting(Failure::taskName).contains("sibling");
+        assertThat(leafErrors(g).stream().anyMatch(t -> t == refused || t.getCause() == refused))
+                .as("the failure before started() is reported: %s", g.getMessage()).isTrue();
+    }
+
+    @Test
     void s7_startReturnsTheStartedValueWhileTheTaskKeepsRunning_andTheScopeWaitsForIt() {
         AtomicBoolean stillRunningAfterStart = new AtomicBoolean();
         AtomicBoolean finished = new AtomicBoolean();
