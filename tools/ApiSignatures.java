@@ -69,7 +69,7 @@ public final class ApiSignatures {
         Path report = Path.of(args[6]);
         boolean update = args[7].equals("update");
         Files.deleteIfExists(report);
-        if (!packaging.equals("jar")) return; // the parent and the BOM have no classes
+        if (!packaging.equals("jar")) return; // the parent POM has no classes
 
         List<String> problems = check(artifactId, version, classes, apiFile, bom, update);
         if (!problems.isEmpty()) {
