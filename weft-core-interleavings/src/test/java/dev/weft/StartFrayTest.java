@@ -166,7 +166,8 @@ class StartFrayTest {
                     try {
                         fromStart.set(outer.start("server", status -> {
                             status.started("v");
-                            release.await();
+                            release.await();  // may return although cancelled, if the flag is set first
+                            Weft.checkpoint(); // so ask: a cancelled task stops here (S3)
                             finished.set(true);
                         }));
                     } catch (Cancelled c) {

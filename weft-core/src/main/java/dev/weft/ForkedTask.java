@@ -2,8 +2,6 @@ package dev.weft;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.LockSupport;
 
@@ -19,14 +17,23 @@ import java.util.concurrent.locks.LockSupport;
 final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
 
     private static final VarHandle STATE;
+    private static final VarHandle JOINERS;
 
     static {
         try {
-            STATE = MethodHandles.lookup().findVarHandle(ForkedTask.class, "state", int.class);
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            STATE = l.findVarHandle(ForkedTask.class, "state", int.class);
+            JOINERS = l.findVarHandle(ForkedTask.class, "joiners", Object.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
+
+    /** What {@link #joiners} becomes when the task ends: no joiner can be added any more. */
+    private static final Object ENDED = new Object();
+
+    /** A thread waiting in {@link #join()}: a lock-free stack, swapped for {@link #ENDED} at the end. */
+    private record Joiner(Thread thread, Object next) {}
 
     private static final int PENDING = 0, RUNNING = 1, SUCCEEDED = 2, FAILED = 3, CANCELLED = 4;
 
@@ -46,7 +53,13 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
      * final state, and read only after reading a final state: so it needs no lock.
      */
     private Object result;
-    private List<Thread> joiners; // guarded by this
+    /**
+     * Null, a {@link Joiner} stack, or {@link #ENDED}. A joiner that gave up (cancelled) stays on
+     * the stack and gets one spurious unpark at the end, which every Weft wait tolerates: cheaper
+     * than a lock on every join and every completion.
+     */
+    @SuppressWarnings("unused") // through JOINERS
+    private volatile Object joiners;
     /**
      * The thread the scope started for this task (virtual and process tasks), set before it
      * starts; null for CPU tasks, which run on the pool's threads. Read by the scope's owner to
@@ -142,12 +155,9 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
         if (end == FAILED && !toStarter) scope().recordFailure(this, thrown);
         // 3. Publish the outcome and wake whoever waits on it.
         STATE.setVolatile(this, end); // publishes result
-        List<Thread> toWake;
-        synchronized (this) {
-            toWake = joiners;
-            joiners = null;
+        for (Object w = JOINERS.getAndSet(this, ENDED); w instanceof Joiner j; w = j.next()) {
+            LockSupport.unpark(j.thread());
         }
-        if (toWake != null) toWake.forEach(LockSupport::unpark);
         if (toStarter) startSignal.settle();
         if (work instanceof ProcessRunner process) process.taskEnded(); // wakes pid() waiters of a task that never ran
         // 4. Only now may the scope's owner see the task gone.
@@ -210,21 +220,8 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
 
     @Override
     public T join() {
-        if (!isDone()) {
-            Thread me = Thread.currentThread();
-            synchronized (this) {
-                if (!isDone()) {
-                    if (joiners == null) joiners = new ArrayList<>(2);
-                    joiners.add(me);
-                }
-            }
-            try {
-                Waits.await(this::isDone, Deadlines.NONE, this);
-            } finally {
-                synchronized (this) {
-                    if (joiners != null) joiners.remove(me);
-                }
-            }
+        if (!isDone() && addJoiner(Thread.currentThread())) {
+            Waits.await(this::isDone, Deadlines.NONE, this);
         }
         if (state() == TaskState.CANCELLED) {
             // A cancelled caller ends by its own cancellation (S3), not by this task's: else a
@@ -232,6 +229,18 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
             Waits.checkCancelled(Current.node());
         }
         return outcome();
+    }
+
+    /**
+     * Puts {@code t} on the joiner stack; false if the task has ended (its final state is then
+     * visible: it is published before the stack is swapped for {@link #ENDED}).
+     */
+    private boolean addJoiner(Thread t) {
+        while (true) {
+            Object w = JOINERS.getVolatile(this);
+            if (w == ENDED) return false;
+            if (JOINERS.compareAndSet(this, w, new Joiner(t, w))) return true;
+        }
     }
 
     @SuppressWarnings("unchecked")

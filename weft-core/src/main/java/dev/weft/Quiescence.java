@@ -124,6 +124,11 @@ final class Quiescence {
         }
     }
 
+    /** True only if {@code hint} is a task that certainly has a thread not blocked (or not started). */
+    static boolean stillBusy(CancelNode hint) {
+        return hint instanceof ForkedTask<?> t && stillBusy(t);
+    }
+
     /** True only if {@code t} certainly has a thread that is not blocked (or not started). */
     private static boolean stillBusy(ForkedTask<?> t) {
         if (t.isRemoved()) return false;

@@ -83,6 +83,11 @@ final class TreeDomain implements Tree {
     }
 
     @Override
+    public boolean knownBusy() {
+        return Quiescence.stillBusy(busyHint);
+    }
+
+    @Override
     public boolean isQuiescent() {
         long forksBefore = forks.get();
         Quiescence.Seen seen = new Quiescence.Seen();

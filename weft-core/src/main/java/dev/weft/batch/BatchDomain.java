@@ -70,6 +70,11 @@ final class BatchDomain implements TreeWatcher {
     @Override
     public void onQuiescenceChance() {
         if (pending.get() == 0 || completing.get() > 0) return;
+        // The common answer first, without allocating: the thread found busy last time still is.
+        if (tree.knownBusy()) {
+            armDelays();
+            return;
+        }
         // Which batches wait now, before the walk: a walk's verdict may be stale by the time it
         // is acted on (another checker sent the batch, its waiters ran and filled the next one).
         List<LoaderState<?, ?>> waiting = new ArrayList<>(2);
@@ -81,7 +86,16 @@ final class BatchDomain implements TreeWatcher {
                 ids.add(id);
             }
         }
-        if (waiting.isEmpty() || !tree.isQuiescent()) return;
+        if (waiting.isEmpty()) return;
+        if (!tree.isQuiescent()) {
+            armDelays();
+            return;
+        }
         for (int i = 0; i < waiting.size(); i++) waiting.get(i).dispatchIf(ids.get(i), DispatchReason.QUIESCENCE);
+    }
+
+    /** The tree is busy with keys waiting: only the delay can send them now (see LoaderState.add). */
+    private void armDelays() {
+        for (LoaderState<?, ?> s : states.values()) s.armDelayIfPending();
     }
 }

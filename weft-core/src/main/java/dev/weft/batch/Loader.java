@@ -4,14 +4,12 @@ import dev.weft.Weft;
 import dev.weft.WeftClock;
 import dev.weft.internal.Kernel;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -146,38 +144,16 @@ public final class Loader<K, V> {
         Weft.checkpoint();
         stats.loads(keys.size());
         List<LoadSlot<K, V>> slots = state().slots(keys);
+        // Wait for the slots one at a time, registering on a slot only when it is the first one
+        // still open: a batch usually completes them all before the caller runs again, so it
+        // registers and is woken once, not once per key (a hundred unparks of one thread).
         Thread me = Thread.currentThread();
-        List<LoadSlot<K, V>> open = new ArrayList<>();
         for (LoadSlot<K, V> s : slots) {
-            if (!s.isDone() && s.addWaiter(me)) open.add(s);
+            if (!s.isDone() && s.addWaiter(me)) Kernel.get().await(s::isDone, Kernel.NO_DEADLINE, s);
         }
-        if (!open.isEmpty()) Kernel.get().await(new AllDone<>(open), Kernel.NO_DEADLINE, this);
         Map<K, V> out = new LinkedHashMap<>(slots.size() * 2);
         for (LoadSlot<K, V> s : slots) out.put(s.key, s.get(name));
         return out;
-    }
-
-    /** True once every slot is done; remembers how far it got (racy, but only ever a hint). */
-    private static final class AllDone<K, V> implements BooleanSupplier {
-        private final List<LoadSlot<K, V>> slots;
-        private volatile int next;
-
-        AllDone(List<LoadSlot<K, V>> slots) {
-            this.slots = slots;
-        }
-
-        @Override
-        public boolean getAsBoolean() {
-            int i = next;
-            for (; i < slots.size(); i++) {
-                if (!slots.get(i).isDone()) {
-                    next = i;
-                    return false;
-                }
-            }
-            next = i;
-            return true;
-        }
     }
 
     /**

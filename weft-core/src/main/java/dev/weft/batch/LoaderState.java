@@ -30,6 +30,13 @@ final class LoaderState<K, V> {
     private ArrayList<LoadSlot<K, V>> pending;                              // guarded by lock
     private long pendingId;                                                 // guarded by lock
     private WeftClock.Scheduled delayTimer;                                 // guarded by lock
+    /** When the batch being filled got its first key: its delay runs from then. Guarded by lock. */
+    private long pendingSince;
+    /**
+     * The number of the batch whose delay timer is armed (or being armed), so that the quiescence
+     * checks, which ask on every wait while the tree is busy, pay one volatile read, not a lock.
+     */
+    private volatile long armedId = -1;
 
     LoaderState(Loader<K, V> loader, BatchDomain domain, WeftClock scopeClock) {
         this.loader = loader;
@@ -125,17 +132,30 @@ final class LoaderState<K, V> {
         return null;
     }
 
-    /** Adds a new slot to the batch being filled; true if it opened that batch (arm the delay timer). */
+    /**
+     * Adds a new slot to the batch being filled; true if it opened that batch and its delay timer
+     * must be armed now. In a scope tree it is not: the timer is armed only once a quiescence check
+     * finds the tree busy ({@link #armDelayIfPending}), which the first waiter's own wait does at
+     * once; a tree that is quiescent then sends the batch without ever touching the timer thread.
+     * Outside any scope there is no quiescence, so the timer is armed here.
+     */
     private boolean add(LoadSlot<K, V> s) {
         slots.put(s.normalizedKey, s);
         boolean first = pending == null;
         if (first) {
             pending = new ArrayList<>();
             pendingId++;
+            pendingSince = clock.nanoTime();
+            pendingIdHint = pendingId;
             if (domain != null) domain.pendingAdded();
         }
         pending.add(s);
-        return first;
+        return first && domain == null;
+    }
+
+    private static long saturatingAdd(long a, long b) {
+        long r = a + b;
+        return ((a ^ r) & (b ^ r)) < 0 ? Long.MAX_VALUE : r;
     }
 
     /** Takes the batch being filled (caller holds the lock and starts the run after unlocking). */
@@ -143,18 +163,35 @@ final class LoaderState<K, V> {
         List<LoadSlot<K, V>> batch = pending;
         WeftClock.Scheduled timer = delayTimer;
         pending = null;
+        pendingIdHint = -1;
         delayTimer = null;
         if (domain != null) domain.pendingTaken();
         return new BatchRun<>(this, batch, reason, timer);
     }
 
-    /** Arms the delay timer for the batch being filled, unless it was sent already. */
+    /**
+     * A quiescence check found the tree busy while this state has a batch waiting: from now on
+     * only the delay can send it, so arm the timer (once per batch; one volatile read when armed).
+     */
+    void armDelayIfPending() {
+        long id = pendingIdHint;
+        if (id < 0 || armedId == id) return;
+        armDelay();
+    }
+
+    /** The number of the batch being filled, or -1; read without the lock (a hint, see armDelayIfPending). */
+    private volatile long pendingIdHint = -1;
+
+    /** Arms the delay timer for the batch being filled, unless it was sent or armed already. */
     private void armDelay() {
         long id;
+        long at;
         lock.lock();
         try {
-            if (pending == null || delayTimer != null) return;
+            if (pending == null || delayTimer != null || armedId == pendingId) return;
             id = pendingId;
+            armedId = id;
+            at = saturatingAdd(pendingSince, loader.maxDelay.toNanos());
         } finally {
             lock.unlock();
         }
@@ -162,7 +199,7 @@ final class LoaderState<K, V> {
             dispatchIf(id, DispatchReason.DELAY);
             return;
         }
-        WeftClock.Scheduled t = clock.schedule(clock.after(loader.maxDelay), () -> dispatchIf(id, DispatchReason.DELAY));
+        WeftClock.Scheduled t = clock.schedule(at, () -> dispatchIf(id, DispatchReason.DELAY));
         lock.lock();
         try {
             if (pending != null && pendingId == id && delayTimer == null) {

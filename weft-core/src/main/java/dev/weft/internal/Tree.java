@@ -12,4 +12,10 @@ public interface Tree {
      * at worst; call it only when something waits on the answer.
      */
     boolean isQuiescent();
+
+    /**
+     * A cheap "no": true if the thread a walk last found busy is certainly still busy, so the
+     * tree is not quiescent. False means "walk to know" ({@link #isQuiescent()}).
+     */
+    boolean knownBusy();
 }
