@@ -380,6 +380,10 @@ public final class Scope extends CancelNode {
         }
         boolean foreignInterrupt = scope.bodyFinished(bodyError);
         foreignInterrupt |= scope.awaitTasks();
+        // S1 for threads started on the tree's behalf (a loader's batches): the outermost scope
+        // ends them too. No task of the tree is left, so nothing forks into it or loads any more.
+        TreeDomain tree = scope.batchRoot == scope ? scope.tree : null;
+        if (tree != null) tree.closed();
         if (timer != null) timer.cancel();
         if (jumper != null) jumper.detach(scope);
 
