@@ -65,8 +65,21 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
         }
     }
 
-    /** The tree closed while this batch ran (S1): cancel its scope, so that it ends soon. */
+    /**
+     * The tree closed while this batch's thread was alive (S1). If a key still has no outcome, no
+     * caller waits for it any more: cancel the batch's scope, so that it ends soon. If every key
+     * has one, the batch is only finishing (its listener, its thread's exit): it is left alone and
+     * just waited for, so that a request that went well records no cancellation.
+     */
     void abandon() {
+        boolean owesOutcomes = false;
+        for (LoadSlot<K, V> s : slots) {
+            if (!s.isDone()) {
+                owesOutcomes = true;
+                break;
+            }
+        }
+        if (!owesOutcomes) return;
         abandoned = true;
         Scope s = scope;
         if (s != null) s.cancel(CLOSED);

@@ -1,11 +1,13 @@
 package dev.weft.batch;
 
+import dev.weft.CancelReason;
 import dev.weft.Cancelled;
 import dev.weft.DeadlineExceeded;
 import dev.weft.ExceptionGroup;
 import dev.weft.FakeClock;
 import dev.weft.Scope;
 import dev.weft.ScopeBody;
+import dev.weft.ScopeObserver;
 import dev.weft.Task;
 import dev.weft.TaskCancelledException;
 import dev.weft.TestSupport;
@@ -76,6 +78,13 @@ class LoaderContractTest {
                         for (int i = 0; i < 2_000; i++) Thread.yield(); // still busy after the keys are out
                     }
                 }).build();
+        Queue<String> cancelled = new ConcurrentLinkedQueue<>();
+        ScopeObserver.Registration watching = ScopeObserver.register(new ScopeObserver() {
+            @Override
+            public void scopeCancelled(Scope scope, CancelReason reason) {
+                if (scope.name().contains("-batch-")) cancelled.add(scope.name() + ": " + reason);
+            }
+        });
         int alive = 0;
         for (int round = 0; round < 50; round++) {
             inScope(scope -> {
@@ -89,7 +98,11 @@ class LoaderContractTest {
             for (Thread t : batchThreads) if (t.isAlive()) alive++;
             batchThreads.clear();
         }
+        watching.close();
         assertThat(alive).as("batch threads alive after their tree's scope returned, in 50 rounds").isZero();
+        // A batch that gave every key its outcome is waited for, not cancelled: a request that
+        // went well records no cancellation (in Flight Recorder or an observer).
+        assertThat(cancelled).isEmpty();
     }
 
     @Test
@@ -426,6 +439,7 @@ class LoaderContractTest {
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch finished = new CountDownLatch(1);
         AtomicReference<Boolean> batchInterrupted = new AtomicReference<>();
+        CountDownLatch sawInterrupt = new CountDownLatch(1);
         Loader<Long, String> slow = Loader.<Long, String>builder(keys -> {
             inBatch.countDown();
             boolean interrupted = false;
@@ -435,6 +449,7 @@ class LoaderContractTest {
                     break;
                 } catch (InterruptedException e) {
                     interrupted = true; // this batch function carries on regardless
+                    sawInterrupt.countDown();
                 }
             }
             batchInterrupted.set(interrupted);
@@ -459,6 +474,7 @@ class LoaderContractTest {
         TestSupport.await(inBatch);
         request.get().cancel("give up");
         TestSupport.await(callerLeft);
+        TestSupport.await(sawInterrupt); // the close cancelled the batch, which goes on all the same
         release.countDown();
         assertThat(TestSupport.outcome(run)).isInstanceOf(Cancelled.class);
         assertThat(unfinishedWhenRunReturned.get()).as("batches not finished when run returned").isZero();
