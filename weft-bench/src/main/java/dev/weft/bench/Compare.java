@@ -36,6 +36,7 @@ public final class Compare {
             new Target("batching: loadAll of 100 keys / java-dataloader", "BatchBenchmark.weftLoadAll100", null, "BatchBenchmark.dataLoaderLoad100", 1.0),
             new Target("batching: cost of 100 tasks' loads (load100 - fork100) / java-dataloader", "BatchBenchmark.weftLoad100", "BatchBenchmark.weftFork100", "BatchBenchmark.dataLoaderLoad100", 1.0),
             new Target("batching: 4-level tree / java-dataloader", "BatchBenchmark.weftTree", null, "BatchBenchmark.dataLoaderTree", 1.0),
+            new Target("batching with a real query (H2, 100 keys): 100 tasks' loads / java-dataloader", "BatchIoBenchmark.weftLoad100", null, "BatchIoBenchmark.dataLoaderLoad100", 1.0),
             new Target("fan-out of 1,000 / raw virtual threads", "FanOutBenchmark.weft", null, "FanOutBenchmark.virtualThreads", 1.3),
             new Target("fan-out of 1,000 / StructuredTaskScope (JDK 25 preview)", "FanOutBenchmark.weft", null, "FanOutPreviewBenchmark.structuredTaskScope", 1.0),
             new Target("rendezvous channel / SynchronousQueue", "ChannelBenchmark.weftRendezvous", null, "ChannelBenchmark.synchronousQueue", 1.0));
