@@ -448,6 +448,16 @@ public final class Worker {
         return finished.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** The consumer group it consumes as ({@link Builder#group}). */
+    public String group() {
+        return group;
+    }
+
+    /** Its consumer name in the group ({@link Builder#consumer}). */
+    public String consumer() {
+        return consumer;
+    }
+
     /** An immutable snapshot of the counters. */
     public WorkerStatistics statistics() {
         return new WorkerStatistics(received.sum(), handled.sum(), retries.sum(), rejected.sum(), deadLettered.sum(), duplicates.sum(),
