@@ -111,6 +111,28 @@ class TracingTest {
     }
 
     @Test
+    void aLoaderBatchIsASpanOfItsOwnAndTheBatchFunctionRunsInsideIt() {
+        dev.weft.batch.Loader<Integer, String> users = dev.weft.batch.Loader.<Integer, String>builder(keys -> {
+            observed("in-batch-function", () -> {});
+            java.util.Map<Integer, String> m = new java.util.HashMap<>();
+            for (int k : keys) m.put(k, "user-" + k);
+            return m;
+        }).name("users").listener(weft.batchListener()).build();
+        observed("request", () -> Scope.run(s -> {
+            s.fork(() -> users.load(1));
+            s.fork(() -> users.load(2));
+            return null;
+        }));
+        SpanData batch = tracing.span("users batch");
+        // A batch serves callers of possibly several traces: it starts its own.
+        assertThat(batch.getParentSpanId()).isEqualTo(io.opentelemetry.api.trace.SpanId.getInvalid());
+        assertThat(batch.getTraceId()).isNotEqualTo(tracing.span("request").getTraceId());
+        assertChildOf(tracing.span("in-batch-function"), batch);
+        assertThat(batch.getAttributes().asMap().entrySet()).extracting(e -> e.getKey().getKey() + "=" + e.getValue())
+                .contains("weft.loader=users", "weft.loader.reason=quiescence", "weft.loader.outcome=success", "weft.loader.batch.keys=2");
+    }
+
+    @Test
     void theWorkerContinuesTheTraceAcrossAnInMemoryTransport() throws Exception {
         InMemoryTransport t = InMemoryTransport.create();
         acrossTransport(t, false);
