@@ -21,8 +21,8 @@ final class BusInstrumentation implements EventObserver {
     private final String bus;
     private final MeterRegistry meters;
     private final ObservationRegistry observations;
-    /** handler, event and outcome to its timer. */
-    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    /** handler, then event, to its timers for success and failure. */
+    private final Map<String, Map<String, Timer[]>> timers = new ConcurrentHashMap<>();
 
     BusInstrumentation(String bus, MeterRegistry meters, ObservationRegistry observations) {
         this.bus = bus;
@@ -84,11 +84,16 @@ final class BusInstrumentation implements EventObserver {
         }
     }
 
+    /** Looked up by the handler's and the event's names, which are the bus's own strings (hash codes cached): no allocation per try. */
     private Timer timer(String handler, String event, boolean failed) {
-        String outcome = failed ? "failure" : "success";
-        return timers.computeIfAbsent(handler + '\u0000' + event + '\u0000' + outcome, k ->
-                Timer.builder("weft.bus.handler.duration").description("Tries of a bus handler on an event, by outcome")
-                        .tags("bus", bus, "handler", handler, "event", event, "outcome", outcome)
-                        .register(meters));
+        Timer[] pair = timers.computeIfAbsent(handler, h -> new ConcurrentHashMap<>()).computeIfAbsent(event, e -> new Timer[] {
+                timer(handler, e, "success"), timer(handler, e, "failure")});
+        return pair[failed ? 1 : 0];
+    }
+
+    private Timer timer(String handler, String event, String outcome) {
+        return Timer.builder("weft.bus.handler.duration").description("Tries of a bus handler on an event, by outcome")
+                .tags("bus", bus, "handler", handler, "event", event, "outcome", outcome)
+                .register(meters);
     }
 }

@@ -28,6 +28,8 @@ final class ScopeInstrumentation implements ScopeObserver {
     /** Meters per value of the {@code scope} tag ("" without one). */
     private final Map<String, ScopeMeters> byScope = new ConcurrentHashMap<>();
     private final AtomicLong active = new AtomicLong();
+    /** The meters without a {@code scope} tag (null without a meter registry). */
+    private final ScopeMeters untagged;
 
     ScopeInstrumentation(MeterRegistry meters, ObservationRegistry observations, Function<Scope, String> scopeTag) {
         this.meters = meters;
@@ -35,6 +37,9 @@ final class ScopeInstrumentation implements ScopeObserver {
         this.scopeTag = scopeTag;
         if (meters != null) {
             meters.gauge("weft.scope.active", Tags.empty(), active, AtomicLong::doubleValue);
+            untagged = byScope.computeIfAbsent("", ScopeMeters::new);
+        } else {
+            untagged = null;
         }
     }
 
@@ -67,6 +72,7 @@ final class ScopeInstrumentation implements ScopeObserver {
     }
 
     private ScopeMeters metersOf(Scope scope) {
+        if (scopeTag == null) return untagged; // the fork path: no lookup
         String tag = "";
         if (scopeTag != null) {
             String t = scopeTag.apply(scope);

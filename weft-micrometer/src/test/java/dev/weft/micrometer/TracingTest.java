@@ -117,7 +117,8 @@ class TracingTest {
             java.util.Map<Integer, String> m = new java.util.HashMap<>();
             for (int k : keys) m.put(k, "user-" + k);
             return m;
-        }).name("users").listener(weft.batchListener()).build();
+        }).name("users").maxDelay(Duration.ofSeconds(10)) // quiescence decides, however loaded the machine
+                .listener(weft.batchListener()).build();
         observed("request", () -> Scope.run(s -> {
             s.fork(() -> users.load(1));
             s.fork(() -> users.load(2));
