@@ -6,12 +6,15 @@ import dev.weft.Scope;
 import dev.weft.ScopeObserver;
 import dev.weft.ScopeSummary;
 import dev.weft.Task;
+import dev.weft.events.EventBus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
+import io.micrometer.observation.transport.Kind;
+import io.micrometer.observation.transport.ReceiverContext;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -95,8 +98,7 @@ final class ScopeInstrumentation implements ScopeObserver {
         Observation o = null;
         Observation.Scope in = null;
         if (observations != null && !observations.isNoop()) {
-            o = Observation.createNotStarted("weft.scope", observations).contextualName(scope.name())
-                    .highCardinalityKeyValue("weft.scope.name", scope.name()).start();
+            o = newObservation(scope).contextualName(scope.name()).highCardinalityKeyValue("weft.scope.name", scope.name()).start();
             if (o.isNoop()) {
                 o = null;
             } else {
@@ -104,6 +106,24 @@ final class ScopeInstrumentation implements ScopeObserver {
             }
         }
         return m == null && o == null ? null : new Opened(m, o, in);
+    }
+
+    /**
+     * A scope observation. With no observation current (a request served without a tracing HTTP
+     * server, e.g. through RequestScopeFilter) and a trace context bound to the scope
+     * ({@link EventBus#TRACE}, which that filter binds from the request's headers), the scope
+     * continues that trace: its context is a receiver's, carrying the bound map.
+     */
+    private Observation newObservation(Scope scope) {
+        if (observations.getCurrentObservation() == null) {
+            Map<String, String> bound = EventBus.TRACE.find().orElse(null);
+            if (bound != null && !bound.isEmpty()) {
+                ReceiverContext<Map<String, String>> incoming = new ReceiverContext<>(MapCarrier.GETTER, Kind.SERVER);
+                incoming.setCarrier(bound);
+                return Observation.createNotStarted("weft.scope", () -> incoming, observations);
+            }
+        }
+        return Observation.createNotStarted("weft.scope", observations);
     }
 
     @Override

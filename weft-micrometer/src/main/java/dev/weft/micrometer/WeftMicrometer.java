@@ -278,6 +278,11 @@ public final class WeftMicrometer {
             this.reuseNanos = reuse.toNanos();
         }
 
+        /** The target, or null if it is gone. */
+        Object target() {
+            return target.get();
+        }
+
         /** The statistics, or null if the target is gone. */
         synchronized S get() {
             T t = target.get();
@@ -299,19 +304,18 @@ public final class WeftMicrometer {
     /** The meters of one binding. */
     private final class Meters implements Binding {
         private final List<Meter> registered = new ArrayList<>();
-        /** FunctionCounter holds its object weakly: the snapshots are kept here, and by the binding's gauges. */
-        private final List<Object> keep = new ArrayList<>();
 
-        // The meters hold the snapshot strongly (it holds its target weakly): it lives as long as they do.
+        // Micrometer holds the target weakly; the function, which the meter holds, holds the
+        // snapshot, and the snapshot holds the target weakly too: the meters live until removed,
+        // and read NaN once the target is gone.
         <S> void counter(String name, String description, Tags tags, Snapshot<?, S> s, ToDoubleFunction<S> f) {
-            registered.add(FunctionCounter.builder(name, s, snap -> snap.read(f)).description(description)
+            registered.add(FunctionCounter.builder(name, s.target(), target -> s.read(f)).description(description)
                     .tags(tags).register(meters));
-            keep.add(s);
         }
 
         <S> void gauge(String name, String description, Tags tags, Snapshot<?, S> s, ToDoubleFunction<S> f) {
-            registered.add(Gauge.builder(name, s, snap -> snap.read(f)).description(description)
-                    .tags(tags).strongReference(true).register(meters));
+            registered.add(Gauge.builder(name, s.target(), target -> s.read(f)).description(description)
+                    .tags(tags).register(meters));
         }
 
         @Override

@@ -97,7 +97,8 @@ class MetricsTest {
             for (int k : keys) m.put(k, "user-" + k);
             return m;
         }).name("users").maxBatchSize(2).listener(weft.batchListener()).build();
-        weft.bindLoader(users);
+        weft.bindLoader(users); // the binding is dropped: the meters stay until removed
+        System.gc();
         Scope.run(s -> {
             for (int i = 0; i < 3; i++) {
                 int k = i;

@@ -85,6 +85,20 @@ class TracingTest {
     }
 
     @Test
+    void anOutermostScopeContinuesTheTraceBoundToIt_asRequestScopeFilterBindsItFromTheHeaders() {
+        String incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        EventBus.unitOfWork("http GET /sightings").bind(EventBus.TRACE, Map.of("traceparent", incoming))
+                .observer(weft.scopeObserver()).run(s -> {
+                    Scope.builder().name("nested").run(n -> null);
+                    return null;
+                });
+        SpanData request = tracing.span("http GET /sightings");
+        assertThat(request.getTraceId()).isEqualTo("4bf92f3577b34da6a3ce929d0e0e4736");
+        assertThat(request.getParentSpanId()).isEqualTo("00f067aa0ba902b7");
+        assertChildOf(tracing.span("nested"), request);
+    }
+
+    @Test
     void aBusHandlerContinuesTheTraceOfTheEmitAfterTheScope() throws Exception {
         EventBus bus = EventBus.builder().declare(SightingReported.class).observer(weft.eventObserver("sightings")).build();
         AtomicReference<Map<String, String>> carried = new AtomicReference<>();
