@@ -1,6 +1,7 @@
 package dev.weft.spring;
 
 import dev.weft.batch.BatchFunction;
+import dev.weft.batch.BatchListener;
 import dev.weft.batch.Loader;
 import dev.weft.batch.LoaderStatistics;
 import java.time.Duration;
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The loaders of one request (a request-scoped bean): {@link #loader} makes a {@link Loader} the
@@ -29,10 +31,15 @@ public class RequestLoaders {
     private final LoaderTotals totals;
     private final Duration maxDelay;
     private final int maxBatchSize;
+    private final @Nullable BatchListener listener;
 
-    /** Loaders with the given limits, whose statistics are added to {@code totals} at the end of the request. */
-    public RequestLoaders(LoaderTotals totals, Duration maxDelay, int maxBatchSize) {
+    /**
+     * Loaders with the given limits and batch listener (weft-micrometer's, when it is there; may be
+     * null), whose statistics are added to {@code totals} at the end of the request.
+     */
+    public RequestLoaders(LoaderTotals totals, Duration maxDelay, int maxBatchSize, @Nullable BatchListener listener) {
         this.totals = totals;
+        this.listener = listener;
         this.maxDelay = maxDelay;
         this.maxBatchSize = maxBatchSize;
     }
@@ -43,8 +50,11 @@ public class RequestLoaders {
      */
     @SuppressWarnings("unchecked")
     public <K, V> Loader<K, V> loader(String name, BatchFunction<K, V> batch) {
-        return (Loader<K, V>) loaders.computeIfAbsent(name, n -> Loader.builder(batch).name(n)
-                .maxDelay(maxDelay).maxBatchSize(maxBatchSize).build());
+        return (Loader<K, V>) loaders.computeIfAbsent(name, n -> {
+            Loader.Builder<K, V> b = Loader.builder(batch).name(n).maxDelay(maxDelay).maxBatchSize(maxBatchSize);
+            if (listener != null) b.listener(listener);
+            return b.build();
+        });
     }
 
     /** The statistics of this request's loaders so far, one per name. */

@@ -3,6 +3,9 @@ package dev.weft.spring;
 import dev.weft.RetryPolicy;
 import dev.weft.events.DeadLetterStore;
 import dev.weft.events.EventBus;
+import dev.weft.events.EventObserver;
+import dev.weft.events.worker.WorkerObserver;
+import dev.weft.batch.BatchListener;
 import dev.weft.events.EventType;
 import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.events.transport.EventCodec;
@@ -83,7 +86,7 @@ public class WeftAutoConfiguration {
     @ConditionalOnMissingBean
     public EventBus weftEventBus(WeftProperties properties, BeanFactory beanFactory, EventCodec codec, DeadLetterStore deadLetters,
                                  ObjectProvider<EventType<?>> typeBeans, ObjectProvider<Transport> transports,
-                                 ObjectProvider<Outbox> outboxes) {
+                                 ObjectProvider<Outbox> outboxes, ObjectProvider<EventObserver> observers) {
         EventBus.Builder b = EventBus.builder()
                 .capacity(properties.getCapacity())
                 .whenFull(properties.getWhenFull())
@@ -92,6 +95,7 @@ public class WeftAutoConfiguration {
                 .retry(retryPolicy(properties.getRetry()))
                 .codec(codec)
                 .deadLetters(deadLetters);
+        observers.orderedStream().forEach(b::observer);
         for (EventType<?> t : eventTypes(properties, beanFactory, typeBeans)) b.declare(t);
         Outbox outbox = outboxes.getIfUnique();
         Transport transport = transports.getIfUnique();
@@ -187,8 +191,9 @@ public class WeftAutoConfiguration {
         @Bean(destroyMethod = "requestEnded")
         @RequestScope
         @ConditionalOnMissingBean
-        RequestLoaders weftRequestLoaders(LoaderTotals totals, WeftProperties properties) {
-            return new RequestLoaders(totals, properties.getLoaders().getMaxDelay(), properties.getLoaders().getMaxBatchSize());
+        RequestLoaders weftRequestLoaders(LoaderTotals totals, WeftProperties properties, ObjectProvider<BatchListener> listener) {
+            return new RequestLoaders(totals, properties.getLoaders().getMaxDelay(), properties.getLoaders().getMaxBatchSize(),
+                    listener.getIfUnique());
         }
     }
 
@@ -241,8 +246,10 @@ public class WeftAutoConfiguration {
         @Bean
         @ConditionalOnMissingBean
         WeftWorkerLifecycle weftWorker(ObjectProvider<Transport> transport, EventCodec codec, WeftHandlerRegistrar handlers, WeftProperties properties,
-                                       Environment environment) {
-            return new WeftWorkerLifecycle(transport.getIfUnique(), codec, handlers, properties, shutdownGrace(environment, properties));
+                                       Environment environment, ObjectProvider<WorkerObserver> observer,
+                                       ObjectProvider<WeftWorkerLifecycle.Binder> binder) {
+            return new WeftWorkerLifecycle(transport.getIfUnique(), codec, handlers, properties, shutdownGrace(environment, properties),
+                    observer.getIfUnique(), binder.getIfUnique());
         }
     }
 

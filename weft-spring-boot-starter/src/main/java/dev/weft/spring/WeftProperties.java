@@ -34,6 +34,7 @@ public class WeftProperties {
     private final Redis redis = new Redis();
     private final Worker worker = new Worker();
     private final Loaders loaders = new Loaders();
+    private final Metrics metrics = new Metrics();
 
     public boolean isEnabled() { return enabled; }
     public void setEnabled(boolean enabled) { this.enabled = enabled; }
@@ -53,6 +54,16 @@ public class WeftProperties {
     public Redis getRedis() { return redis; }
     public Worker getWorker() { return worker; }
     public Loaders getLoaders() { return loaders; }
+    public Metrics getMetrics() { return metrics; }
+
+    /** weft-micrometer's meters and observations from the application's registries. */
+    public static class Metrics {
+        /** Whether Weft is instrumented through the application's MeterRegistry and ObservationRegistry (needs weft-micrometer). */
+        private boolean enabled = true;
+
+        public boolean isEnabled() { return enabled; }
+        public void setEnabled(boolean enabled) { this.enabled = enabled; }
+    }
 
     /** The retry policy of handlers and transports that do not choose one: exponential backoff. */
     public static class Retry {

@@ -3,9 +3,11 @@ package dev.weft.spring;
 import dev.weft.events.transport.EventCodec;
 import dev.weft.events.transport.Transport;
 import dev.weft.events.worker.Worker;
+import dev.weft.events.worker.WorkerObserver;
 import dev.weft.events.worker.WorkerStatistics;
 import java.time.Duration;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 import org.springframework.context.SmartLifecycle;
 
 /**
@@ -27,10 +29,23 @@ public final class WeftWorkerLifecycle implements SmartLifecycle {
     private final WeftProperties.Worker settings;
     private final WeftProperties.Retry retry;
     private final Duration grace;
+    private final @Nullable WorkerObserver observer;
+    private final @Nullable Binder binder;
     private volatile Worker worker;
     private volatile Thread thread;
+    private volatile @Nullable AutoCloseable binding;
 
-    WeftWorkerLifecycle(Transport transport, EventCodec codec, WeftHandlerRegistrar handlers, WeftProperties properties, Duration grace) {
+    /** Binds a started worker to something that reads it (its meters), until the returned handle is closed. */
+    @FunctionalInterface
+    public interface Binder {
+        /** Starts reading {@code worker}; closing the result stops it. */
+        AutoCloseable bind(Worker worker);
+    }
+
+    WeftWorkerLifecycle(Transport transport, EventCodec codec, WeftHandlerRegistrar handlers, WeftProperties properties, Duration grace,
+                        @Nullable WorkerObserver observer, @Nullable Binder binder) {
+        this.observer = observer;
+        this.binder = binder;
         this.transport = transport;
         this.codec = codec;
         this.handlers = handlers;
@@ -48,7 +63,9 @@ public final class WeftWorkerLifecycle implements SmartLifecycle {
                 .retry(dev.weft.RetryPolicy.exponential(retry.getMaxAttempts(), retry.getInitialBackoff(), retry.getMaxBackoff()));
         if (settings.getConsumer() != null && !settings.getConsumer().isBlank()) b.consumer(settings.getConsumer());
         handlers.addTo(b);
+        if (observer != null) b.observer(observer);
         Worker w = b.build();
+        if (binder != null) binding = binder.bind(w);
         worker = w;
         thread = Thread.ofVirtual().name("weft-worker").start(w::run);
     }
@@ -68,11 +85,23 @@ public final class WeftWorkerLifecycle implements SmartLifecycle {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
+                closeBinding();
                 worker = null;
                 thread = null;
                 callback.run();
             }
         });
+    }
+
+    private void closeBinding() {
+        AutoCloseable b = binding;
+        binding = null;
+        if (b == null) return;
+        try {
+            b.close();
+        } catch (Exception e) {
+            System.getLogger(WeftWorkerLifecycle.class.getName()).log(System.Logger.Level.WARNING, "could not unbind the worker's meters", e);
+        }
     }
 
     @Override

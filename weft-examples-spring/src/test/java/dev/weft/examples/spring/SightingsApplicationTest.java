@@ -19,7 +19,26 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationHandler;
+import io.micrometer.tracing.handler.DefaultTracingObservationHandler;
+import io.micrometer.tracing.handler.PropagatingReceiverTracingObservationHandler;
+import io.micrometer.tracing.handler.PropagatingSenderTracingObservationHandler;
+import io.micrometer.tracing.otel.bridge.OtelBaggageManager;
+import io.micrometer.tracing.otel.bridge.OtelCurrentTraceContext;
+import io.micrometer.tracing.otel.bridge.OtelPropagator;
+import io.micrometer.tracing.otel.bridge.OtelTracer;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import io.opentelemetry.sdk.trace.samplers.Sampler;
 import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -86,6 +105,21 @@ class SightingsApplicationTest {
         Poll.until(() -> birders.statistics().size() == 2);
         assertThat(probes.completedBeforeHandler).containsEntry(1, true).containsEntry(2, true);
         assertThat(birders.statistics()).isEqualTo(Map.of("kestrel", 2, "owl", 1));
+
+        // 1b. One trace from the request to the worker's handler, across Redis.
+        Poll.until(() -> probes.spans.getFinishedSpanItems().stream().filter(x -> x.getName().equals("sighting.reported deliver")).count() >= 2);
+        List<SpanData> finished = probes.spans.getFinishedSpanItems();
+        List<SpanData> posts = finished.stream().filter(x -> x.getKind() == SpanKind.SERVER && x.getName().toLowerCase(java.util.Locale.ROOT)
+                .contains("post")).toList();
+        List<SpanData> deliveries = finished.stream().filter(x -> x.getName().equals("sighting.reported deliver")).toList();
+        assertThat(posts).as("the two POST spans in %s", finished).hasSize(2);
+        assertThat(deliveries).extracting(SpanData::getTraceId)
+                .as("each worker delivery continues the trace of its request")
+                .containsExactlyInAnyOrderElementsOf(posts.stream().map(SpanData::getTraceId).toList());
+        for (SpanData d : deliveries) {
+            SpanData emit = finished.stream().filter(x -> x.getSpanId().equals(d.getParentSpanId())).findFirst().orElseThrow();
+            assertThat(emit.getName()).isEqualTo("sighting.reported emit");
+        }
 
         // 2. A failed request dispatches nothing: the dodo's row and event were made, then the request failed (500).
         assertThat(send("POST", "/sightings?report=3&species=dodo&count=1").statusCode()).isEqualTo(500);
@@ -162,6 +196,27 @@ class SightingsApplicationTest {
     static class Probes {
         final Map<Integer, Long> completed = new ConcurrentHashMap<>();
         final Map<Integer, Boolean> completedBeforeHandler = new ConcurrentHashMap<>();
+        final InMemorySpanExporter spans = InMemorySpanExporter.create();
+
+        /**
+         * Micrometer Tracing on OpenTelemetry (W3C propagation, every span kept in memory), handed
+         * to Boot's ObservationRegistry as one handler, as Boot's tracing auto-configuration would.
+         */
+        @Bean
+        ObservationHandler<Observation.Context> tracingHandler() {
+            SdkTracerProvider provider = SdkTracerProvider.builder().setSampler(Sampler.alwaysOn())
+                    .addSpanProcessor(SimpleSpanProcessor.create(spans)).build();
+            OpenTelemetrySdk sdk = OpenTelemetrySdk.builder().setTracerProvider(provider)
+                    .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance())).build();
+            io.opentelemetry.api.trace.Tracer otel = sdk.getTracer("weft-examples-spring-test");
+            OtelCurrentTraceContext current = new OtelCurrentTraceContext();
+            OtelTracer tracer = new OtelTracer(otel, current, event -> { }, new OtelBaggageManager(current, List.of(), List.of()));
+            OtelPropagator propagator = new OtelPropagator(sdk.getPropagators(), otel);
+            return new ObservationHandler.FirstMatchingCompositeObservationHandler(
+                    new PropagatingSenderTracingObservationHandler<>(tracer, propagator),
+                    new PropagatingReceiverTracingObservationHandler<>(tracer, propagator),
+                    new DefaultTracingObservationHandler(tracer));
+        }
 
         /** The redis-server stops with the context, after the worker (lifecycles stop before beans are destroyed). */
         @Bean(destroyMethod = "close")
