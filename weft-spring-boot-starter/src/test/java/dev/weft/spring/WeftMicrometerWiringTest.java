@@ -9,10 +9,12 @@ import dev.weft.spring.fixtures.Fixtures.Handlers;
 import dev.weft.spring.fixtures.Fixtures.OrderPlaced;
 import dev.weft.test.Poll;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationHandler;
-import io.micrometer.observation.ObservationRegistry;
+import org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration;
+import org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration;
+import org.springframework.boot.micrometer.observation.autoconfigure.ObservationAutoConfiguration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -25,26 +27,24 @@ class WeftMicrometerWiringTest {
     /** The names of the observations that stopped. */
     private final List<String> stopped = new CopyOnWriteArrayList<>();
 
+    /** Boot's own metrics and observation auto-configuration (a simple registry), as in an application with Actuator. */
     private final ApplicationContextRunner runner = new ApplicationContextRunner()
-            .withConfiguration(AutoConfigurations.of(WeftMicrometerAutoConfiguration.class, WeftAutoConfiguration.class))
+            .withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class, MetricsAutoConfiguration.class,
+                    SimpleMetricsExportAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class,
+                    WeftMicrometerAutoConfiguration.class, WeftAutoConfiguration.class))
             .withPropertyValues("weft.events.packages=dev.weft.spring.fixtures", "weft.worker.poll-wait=50ms")
             .withBean(Handlers.class)
             .withBean(Transport.class, () -> InMemoryTransport.builder().name("memory").build())
-            .withBean(MeterRegistry.class, SimpleMeterRegistry::new)
-            .withBean(ObservationRegistry.class, () -> {
-                ObservationRegistry r = ObservationRegistry.create();
-                r.observationConfig().observationHandler(new ObservationHandler<>() {
-                    @Override
-                    public void onStop(Observation.Context context) {
-                        stopped.add(context.getName());
-                    }
+            .withBean("recordingObservationHandler", ObservationHandler.class, () -> new ObservationHandler<>() {
+                @Override
+                public void onStop(Observation.Context context) {
+                    stopped.add(context.getName());
+                }
 
-                    @Override
-                    public boolean supportsContext(Observation.Context context) {
-                        return true;
-                    }
-                });
-                return r;
+                @Override
+                public boolean supportsContext(Observation.Context context) {
+                    return true;
+                }
             });
 
     @Test
@@ -64,6 +64,10 @@ class WeftMicrometerWiringTest {
             assertThat(meters.get("weft.scope.opened").counter().count()).isGreaterThanOrEqualTo(1);
             Poll.until(() -> stopped.contains("weft.event.handle") && stopped.contains("weft.worker.delivery"));
             assertThat(stopped).contains("weft.scope");
+            // Boot's meter handler times each observation beside weft-micrometer's own meters, and the
+            // two do not clash on weft.scope.active (weft-micrometer's gauge; Boot's long task timer is denied).
+            assertThat(meters.get("weft.scope.active").gauge()).isNotNull();
+            assertThat(meters.get("weft.scope").timer().count()).isGreaterThanOrEqualTo(1);
         });
         runner.withPropertyValues("weft.metrics.enabled=false").run(context -> {
             assertThat(context).doesNotHaveBean(dev.weft.micrometer.WeftMicrometer.class);
