@@ -39,7 +39,7 @@ final class ScopeInstrumentation implements ScopeObserver {
         this.observations = observations;
         this.scopeTag = scopeTag;
         if (meters != null) {
-            meters.gauge("weft.scope.active", Tags.empty(), active, AtomicLong::doubleValue);
+            meters.gauge("weft.scope.open", Tags.empty(), active, AtomicLong::doubleValue);
             untagged = byScope.computeIfAbsent("", ScopeMeters::new);
         } else {
             untagged = null;

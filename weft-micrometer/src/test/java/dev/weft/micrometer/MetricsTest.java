@@ -72,7 +72,7 @@ class MetricsTest {
         assertThat(timerCount("weft.scope.duration", "outcome", "value")).isEqualTo(1);
         assertThat(timerCount("weft.scope.duration", "outcome", "cut_short")).isEqualTo(1);
         assertThat(timerCount("weft.scope.duration", "outcome", "failed")).isEqualTo(1);
-        assertThat(registry.get("weft.scope.active").gauge().value()).isZero();
+        assertThat(registry.get("weft.scope.open").gauge().value()).isZero();
         MeterRegistryAssert.assertThat(registry)
                 .hasTimerWithNameAndTags("weft.scope.duration", Tags.of("outcome", "value"))
                 .hasMeterWithNameAndTags("weft.scope.tasks", Tags.of("kind", "cpu"))

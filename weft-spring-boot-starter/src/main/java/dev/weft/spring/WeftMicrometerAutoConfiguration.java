@@ -6,19 +6,13 @@ import dev.weft.events.EventBus;
 import dev.weft.events.EventObserver;
 import dev.weft.micrometer.WeftMicrometer;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.observation.DefaultMeterObservationHandler;
-import io.micrometer.core.instrument.observation.MeterObservationHandler;
-import io.micrometer.observation.Observation;
 import io.micrometer.observation.ObservationRegistry;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.context.annotation.Bean;
-import org.springframework.core.Ordered;
-import org.springframework.core.annotation.Order;
 
 /**
  * Weft's meters and observations (weft-micrometer, docs/METRICS.md) from the application's
@@ -78,44 +72,6 @@ public class WeftMicrometerAutoConfiguration {
     @Bean
     WeftWorkerLifecycle.Binder weftWorkerMeters(WeftMicrometer micrometer) {
         return micrometer::bindWorker;
-    }
-
-    /**
-     * Times the {@code weft.scope} observation without a long task timer. Micrometer's
-     * {@code DefaultMeterObservationHandler}, which Spring Boot registers, adds a long task timer
-     * named {@code <observation>.active} for every observation, and {@code weft.scope.active} is
-     * weft-micrometer's gauge of open scopes: a registry refuses a second meter of another type
-     * under one name, so every scope's observation would fail to start. Boot puts the meter
-     * handlers in one first-matching group; this one comes first and takes {@code weft.scope} only,
-     * so every other observation keeps Boot's handler, and the scope keeps its timer and its span.
-     */
-    @Bean
-    @Order(Ordered.HIGHEST_PRECEDENCE)
-    @ConditionalOnBean(MeterRegistry.class)
-    MeterObservationHandler<Observation.Context> weftScopeMeterObservationHandler(MeterRegistry meters) {
-        DefaultMeterObservationHandler timers = new DefaultMeterObservationHandler(meters,
-                DefaultMeterObservationHandler.IgnoredMeters.LONG_TASK_TIMER);
-        return new MeterObservationHandler<>() {
-            @Override
-            public void onStart(Observation.Context context) {
-                timers.onStart(context);
-            }
-
-            @Override
-            public void onEvent(Observation.Event event, Observation.Context context) {
-                timers.onEvent(event, context);
-            }
-
-            @Override
-            public void onStop(Observation.Context context) {
-                timers.onStop(context);
-            }
-
-            @Override
-            public boolean supportsContext(Observation.Context context) {
-                return "weft.scope".equals(context.getName());
-            }
-        };
     }
 
     /** The weft.bus.* meters, read from the bus's statistics when the registry is scraped. */

@@ -64,9 +64,11 @@ class WeftMicrometerWiringTest {
             assertThat(meters.get("weft.scope.opened").counter().count()).isGreaterThanOrEqualTo(1);
             Poll.until(() -> stopped.contains("weft.event.handle") && stopped.contains("weft.worker.delivery"));
             assertThat(stopped).contains("weft.scope");
-            // Boot's meter handler times each observation beside weft-micrometer's own meters, and the
-            // two do not clash on weft.scope.active (weft-micrometer's gauge; Boot's long task timer is denied).
-            assertThat(meters.get("weft.scope.active").gauge()).isNotNull();
+            // Boot's meter handler times each observation, with a long task timer <name>.active,
+            // beside weft-micrometer's own meters: no name is taken twice (weft-micrometer's gauge of
+            // open scopes is weft.scope.open), so every scope's observation starts.
+            assertThat(meters.get("weft.scope.open").gauge()).isNotNull();
+            assertThat(meters.get("weft.scope.active").longTaskTimer()).isNotNull();
             assertThat(meters.get("weft.scope").timer().count()).isGreaterThanOrEqualTo(1);
         });
         runner.withPropertyValues("weft.metrics.enabled=false").run(context -> {
