@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
@@ -466,7 +467,7 @@ final class GroupMember implements ConsumerRebalanceListener {
         if (offsets.isEmpty()) return;
         if (sync) {
             try {
-                consumer.commitSync(offsets, transport.closeTimeout);
+                commitSync(offsets);
             } catch (KafkaException e) {
                 log.log(Level.WARNING, "topic ''{0}'' group ''{1}'': the last commit failed ({2}); records handled since the commit before "
                         + "are delivered again", transport.topic(), group, e.toString());
@@ -486,6 +487,35 @@ final class GroupMember implements ConsumerRebalanceListener {
                 lock.unlock();
             }
         });
+    }
+
+    /**
+     * A synchronous commit that a pending {@code wakeup()} does not cancel: wakeups are meant for
+     * {@code poll} (to resume a partition, or to stop), but the consumer throws them from the next
+     * blocking call, whichever it is; a lost final or revoke commit would deliver again what was
+     * already handled.
+     */
+    private void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
+        withoutWakeups(() -> {
+            consumer.commitSync(offsets, transport.closeTimeout);
+            return null;
+        });
+    }
+
+    private <T> T withoutWakeups(java.util.function.Supplier<T> call) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return call.get();
+            } catch (WakeupException woken) {
+                if (attempt == 3) throw woken;
+                lock.lock();
+                try {
+                    wakeAsked = false; // consumed; the loop re-checks stopping and paused partitions anyway
+                } finally {
+                    lock.unlock();
+                }
+            }
+        }
     }
 
     private Map<TopicPartition, OffsetAndMetadata> commitOffsets(Collection<TopicPartition> tps, boolean all) {
@@ -547,7 +577,8 @@ final class GroupMember implements ConsumerRebalanceListener {
         if (partitions.isEmpty()) return;
         Map<TopicPartition, OffsetAndMetadata> committed = Map.of();
         try {
-            committed = consumer.committed(new HashSet<>(partitions), transport.closeTimeout);
+            Set<TopicPartition> asked = new HashSet<>(partitions);
+            committed = withoutWakeups(() -> consumer.committed(asked, transport.closeTimeout));
         } catch (KafkaException e) {
             log.log(Level.DEBUG, "cannot read the committed delivery counts of group " + group + ": " + e);
         }
@@ -596,7 +627,7 @@ final class GroupMember implements ConsumerRebalanceListener {
         Map<TopicPartition, OffsetAndMetadata> offsets = commitOffsets(partitions, true);
         if (!offsets.isEmpty()) {
             try {
-                consumer.commitSync(offsets, transport.closeTimeout);
+                commitSync(offsets);
             } catch (KafkaException e) {
                 log.log(Level.WARNING, "topic ''{0}'' group ''{1}'': committing revoked partitions failed ({2}); their next owner delivers "
                         + "again what was handled since the last commit", transport.topic(), group, e.toString());
@@ -676,6 +707,28 @@ final class GroupMember implements ConsumerRebalanceListener {
             int n = 0;
             for (Partition p : owned.values()) n += p.unsettled.size();
             return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Partitions being taken away now (a revoke waits for their deliveries in flight): for tests. */
+    int revokingPartitions() {
+        lock.lock();
+        try {
+            int n = 0;
+            for (Partition p : owned.values()) if (p.revoking) n++;
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Partitions this member holds now: for tests. */
+    int ownedPartitions() {
+        lock.lock();
+        try {
+            return owned.size();
         } finally {
             lock.unlock();
         }

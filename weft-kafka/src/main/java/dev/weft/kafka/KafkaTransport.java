@@ -352,6 +352,11 @@ public final class KafkaTransport implements Transport {
         }
     }
 
+    /** This transport's member of {@code group}, or null: for the tests in this package. */
+    GroupMember memberOf(String group) {
+        return members.get(group);
+    }
+
     /** A member's poll thread ended (closed, or failed: the next receive starts a new one). */
     void memberStopped(String group, GroupMember m) {
         members.remove(group, m);

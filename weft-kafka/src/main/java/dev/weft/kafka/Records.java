@@ -38,6 +38,8 @@ final class Records {
 
     /** Why a record cannot be a Weft event. */
     static final class Malformed extends Exception {
+        private static final long serialVersionUID = 1L;
+
         Malformed(String why) {
             super(why, null, false, false);
         }
