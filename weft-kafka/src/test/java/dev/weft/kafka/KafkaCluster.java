@@ -89,9 +89,12 @@ final class KafkaCluster implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         KafkaCluster c = new KafkaCluster(dir, nodes);
+        long started = System.nanoTime();
         try {
             for (int i = 0; i < nodes; i++) c.launch(i);
             c.awaitBrokers(nodes, START_TIMEOUT);
+            System.out.printf("KafkaCluster: %d node%s up in %.1f s at %s%n", nodes, nodes == 1 ? "" : "s",
+                    (System.nanoTime() - started) / 1e9, c.bootstrap());
             return c;
         } catch (RuntimeException | AssertionError e) {
             String logs = c.logTails();

@@ -156,6 +156,22 @@ class KafkaTransportTest {
     }
 
     @Test
+    void aRecordWrittenByAPlainProducerWithTheWeftHeadersIsAnEvent() throws Exception {
+        KafkaTransport t = open(builder().partitions(1));
+        t.receive("g", "c1", 1, Duration.ZERO); // makes the topic
+        String id = UUID.randomUUID().toString();
+        byte[] body = "{\"name\":\"test.event\"}".getBytes(StandardCharsets.UTF_8);
+        try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(clientConfig())) {
+            ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(topic, "k".getBytes(StandardCharsets.UTF_8), body);
+            r.headers().add("weft.id", id.getBytes(StandardCharsets.UTF_8)).add("weft.name", "test.event".getBytes(StandardCharsets.UTF_8));
+            raw.send(r).get(10, TimeUnit.SECONDS);
+        }
+        Delivery d = receive(t, "g", 1).get(0);
+        assertThat(d.message()).isEqualTo(new TransportMessage(id, "test.event", body));
+        d.ack();
+    }
+
+    @Test
     void anOffsetIsCommittedOnlyOnceEveryEarlierRecordOfItsPartitionIsSettled() throws Exception {
         KafkaTransport t = open(builder().partitions(1));
         t.publishAll(List.of(message("a"), message("b"), message("c")));
