@@ -4,7 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.weft.events.transport.Delivery;
 import dev.weft.events.transport.TransportMessage;
+import dev.weft.events.jackson.JacksonEventCodec;
+import dev.weft.events.transport.Envelope;
+import dev.weft.events.worker.Worker;
+import dev.weft.test.LogCapture;
 import dev.weft.test.Poll;
+import java.time.Instant;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -169,6 +174,45 @@ class KafkaTransportTest {
         Delivery d = receive(t, "g", 1).get(0);
         assertThat(d.message()).isEqualTo(new TransportMessage(id, "test.event", body));
         d.ack();
+    }
+
+    /** An event the worker test decodes (public: Jackson reads it). */
+    public record JobSubmitted(int n) {}
+
+    @Test
+    void aWorkerHandlesEveryEventOnKafka() throws Exception {
+        JacksonEventCodec codec = new JacksonEventCodec();
+        KafkaTransport t = open(builder().partitions(3).recordKey(TransportMessage::id));
+        List<TransportMessage> jobs = new ArrayList<>();
+        for (int n = 0; n < 50; n++) {
+            UUID id = UUID.randomUUID();
+            jobs.add(new TransportMessage(id.toString(), "job.submitted",
+                    codec.encode(new Envelope<>(id, "job.submitted", Instant.now(), Map.of(), new JobSubmitted(n)))));
+        }
+        t.publishAll(jobs);
+        Set<Integer> handled = ConcurrentHashMap.newKeySet();
+        AtomicBoolean failedOnce = new AtomicBoolean();
+        Worker w = Worker.builder(t, codec).group("g").consumer("w1").pollWait(Duration.ofMillis(50)).logger(new LogCapture())
+                .on(JobSubmitted.class, job -> {
+                    if (job.n() == 7 && failedOnce.compareAndSet(false, true)) throw new IllegalStateException("flaky once");
+                    handled.add(job.n());
+                }).build();
+        Thread run = Thread.ofVirtual().start(w::run);
+        try {
+            Poll.until(() -> handled.size() == 50);
+            Poll.until(() -> {
+                try {
+                    return committed("g", topic) == 50;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+        } finally {
+            w.shutdown(Duration.ofSeconds(1));
+            run.join(Duration.ofSeconds(5));
+        }
+        assertThat(failedOnce).isTrue();
+        assertThat(w.statistics().handled()).isEqualTo(50);
     }
 
     @Test
