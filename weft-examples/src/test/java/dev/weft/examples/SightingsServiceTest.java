@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.weft.examples.SightingsClient.Answer;
 import dev.weft.examples.SightingsClient.Report;
 import dev.weft.examples.SightingsService.Outcome;
+import dev.weft.kafka.KafkaCluster;
 import dev.weft.test.RedisServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -27,10 +28,14 @@ class SightingsServiceTest {
     private record Run(Outcome outcome, String text, List<String> lines) {}
 
     private static Run run(String redisUrl) throws Exception {
+        return run(redisUrl, null);
+    }
+
+    private static Run run(String redisUrl, String kafkaBootstrap) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         Outcome outcome;
         try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-            outcome = SightingsService.run(out, redisUrl);
+            outcome = SightingsService.run(out, redisUrl, kafkaBootstrap);
         }
         String text = bytes.toString(StandardCharsets.UTF_8);
         return new Run(outcome, text, text.lines().toList());
@@ -112,6 +117,18 @@ class SightingsServiceTest {
         assertThat(run.outcome().redis()).isFalse();
         assertTheStoryAndTheCounts(run);
         assertThat(run.lines().get(run.lines().size() - 1)).startsWith("done in ").endsWith("events went through the in-memory transport");
+    }
+
+    @Test
+    @Timeout(120) // starting the broker (a JVM of its own) takes most of it
+    void onKafkaWhenABootstrapIsGiven() throws Exception {
+        try (KafkaCluster kafka = KafkaCluster.start(1)) {
+            Run run = run(null, kafka.bootstrap());
+            assertThat(run.lines().get(0)).endsWith("events go through Kafka (topic 'sightings' at " + kafka.bootstrap() + ")");
+            assertThat(run.outcome().redis()).isFalse();
+            assertTheStoryAndTheCounts(run);
+            assertThat(run.lines().get(run.lines().size() - 1)).startsWith("done in ").endsWith("events went through Kafka at " + kafka.bootstrap());
+        }
     }
 
     @Test

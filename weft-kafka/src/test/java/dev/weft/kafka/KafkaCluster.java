@@ -37,8 +37,10 @@ import org.apache.kafka.common.Uuid;
  * <p>If the Kafka server is not on the class path, or the first node does not start, the test is
  * skipped (a JUnit assumption) with the reason; with {@code CI=true} it fails instead, since CI
  * must run these tests.
+ *
+ * <p>Public, in weft-kafka's test jar, for the tests of weft-examples.
  */
-final class KafkaCluster implements AutoCloseable {
+public final class KafkaCluster implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static KafkaCluster shared;
 
@@ -64,7 +66,7 @@ final class KafkaCluster implements AutoCloseable {
      * One node shared by every test class of this JVM (started by the first to ask, stopped when
      * the JVM exits): the contract suites and the transport's own tests make their own topics.
      */
-    static synchronized KafkaCluster shared() {
+    public static synchronized KafkaCluster shared() {
         if (shared == null) {
             KafkaCluster c = start(1);
             Runtime.getRuntime().addShutdownHook(new Thread(c::close, "kafka-test-cluster-stop"));
@@ -74,7 +76,7 @@ final class KafkaCluster implements AutoCloseable {
     }
 
     /** Starts {@code nodes} nodes and returns once all of them are brokers in the cluster. */
-    static KafkaCluster start(int nodes) {
+    public static KafkaCluster start(int nodes) {
         String missing = null;
         try {
             Class.forName("kafka.Kafka", false, KafkaCluster.class.getClassLoader());
@@ -112,7 +114,7 @@ final class KafkaCluster implements AutoCloseable {
     }
 
     /** {@code host:port} of every node, separated by commas (the clients find the live ones). */
-    String bootstrap() {
+    public String bootstrap() {
         StringJoiner j = new StringJoiner(",");
         for (int p : ports) j.add("127.0.0.1:" + p);
         return j.toString();
