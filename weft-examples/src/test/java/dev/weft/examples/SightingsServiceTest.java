@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.weft.examples.SightingsClient.Answer;
 import dev.weft.examples.SightingsClient.Report;
 import dev.weft.examples.SightingsService.Outcome;
-import dev.weft.kafka.KafkaCluster;
 import dev.weft.test.RedisServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -117,18 +116,6 @@ class SightingsServiceTest {
         assertThat(run.outcome().redis()).isFalse();
         assertTheStoryAndTheCounts(run);
         assertThat(run.lines().get(run.lines().size() - 1)).startsWith("done in ").endsWith("events went through the in-memory transport");
-    }
-
-    @Test
-    @Timeout(120) // starting the broker (a JVM of its own) takes most of it
-    void onKafkaWhenABootstrapIsGiven() throws Exception {
-        try (KafkaCluster kafka = KafkaCluster.start(1)) {
-            Run run = run(null, kafka.bootstrap());
-            assertThat(run.lines().get(0)).endsWith("events go through Kafka (topic 'sightings' at " + kafka.bootstrap() + ")");
-            assertThat(run.outcome().redis()).isFalse();
-            assertTheStoryAndTheCounts(run);
-            assertThat(run.lines().get(run.lines().size() - 1)).startsWith("done in ").endsWith("events went through Kafka at " + kafka.bootstrap());
-        }
     }
 
     @Test
