@@ -110,6 +110,8 @@ public final class Worker {
     private final System.Logger log;
     private final Map<String, Route<?>> routes;
     private final CapacityLimiter limiter;
+    /** Metrics and traces (weft-micrometer), or null. */
+    private final WorkerObserver observer;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -149,6 +151,7 @@ public final class Worker {
         this.log = b.logger;
         this.routes = Map.copyOf(b.routes);
         this.limiter = new CapacityLimiter(b.concurrency);
+        this.observer = b.observer;
     }
 
     /**
@@ -215,7 +218,8 @@ public final class Worker {
                 inFlight.incrementAndGet();
                 scope.fork("event-" + job.event.id(), () -> {
                     try {
-                        handle(job);
+                        if (observer == null) handle(job);
+                        else observed(job);
                     } finally {
                         inFlight.decrementAndGet();
                         limiter.releaseOnBehalfOf(d);
@@ -266,13 +270,69 @@ public final class Worker {
         return new Job(d, e, route);
     }
 
-    private void handle(Job job) {
+    /** Handles {@code job} under the observer, which cannot change the outcome (see {@link WorkerObserver}). */
+    private void observed(Job job) {
+        var run = new WorkerObserver.DeliveryRun() {
+            boolean proceeded;
+            RuntimeException thrown;
+
+            @Override
+            public String group() {
+                return group;
+            }
+
+            @Override
+            public String consumer() {
+                return consumer;
+            }
+
+            @Override
+            public Delivery delivery() {
+                return job.delivery;
+            }
+
+            @Override
+            public Envelope<?> event() {
+                return job.event;
+            }
+
+            @Override
+            public WorkerObserver.Outcome proceed() {
+                if (proceeded) throw new IllegalStateException("proceed() was called twice for delivery " + job.delivery.message());
+                proceeded = true;
+                try {
+                    return handle(job);
+                } catch (RuntimeException e) {
+                    thrown = e;
+                    throw e;
+                }
+            }
+        };
+        try {
+            observer.deliver(run);
+        } catch (RuntimeException | Error bug) {
+            if (!run.proceeded || bug != run.thrown) report(bug);
+        }
+        if (!run.proceeded) {
+            report(new IllegalStateException("the WorkerObserver " + observer.getClass().getName() + " did not call proceed() for delivery "
+                    + job.delivery.message() + "; it was handled without it"));
+            run.proceed();
+        }
+        if (run.thrown != null) throw run.thrown;
+    }
+
+    private static void report(Throwable bug) {
+        Thread t = Thread.currentThread();
+        t.getUncaughtExceptionHandler().uncaughtException(t, bug);
+    }
+
+    private WorkerObserver.Outcome handle(Job job) {
         for (int attempt = 1; ; attempt++) {
             try {
                 runHandlers(job);
                 handled.increment();
                 settle(job.delivery::ack);
-                return;
+                return WorkerObserver.Outcome.HANDLED;
             } catch (DeadlineExceeded | ExceptionGroup failed) {
                 if (attempt >= retry.maxAttempts()) {
                     rejected.increment();
@@ -280,7 +340,7 @@ public final class Worker {
                     String why = "failed " + attempt + (attempt == 1 ? " try" : " tries") + " in worker " + consumer + ": " + describe(failed);
                     log.log(Level.WARNING, "worker {0}: {1} {2}", consumer, job.delivery.message(), why);
                     settle(() -> job.delivery.reject(why));
-                    return;
+                    return WorkerObserver.Outcome.REJECTED;
                 }
                 retries.increment();
                 Weft.sleep(retry.backoffAfter(attempt));
@@ -388,6 +448,16 @@ public final class Worker {
         return finished.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** The consumer group it consumes as ({@link Builder#group}). */
+    public String group() {
+        return group;
+    }
+
+    /** Its consumer name in the group ({@link Builder#consumer}). */
+    public String consumer() {
+        return consumer;
+    }
+
     /** An immutable snapshot of the counters. */
     public WorkerStatistics statistics() {
         return new WorkerStatistics(received.sum(), handled.sum(), retries.sum(), rejected.sum(), deadLettered.sum(), duplicates.sum(),
@@ -414,6 +484,7 @@ public final class Worker {
         private WeftClock clock = WeftClock.system();
         private System.Logger logger = System.getLogger(Worker.class.getName());
         private final Map<String, Route<?>> routes = new LinkedHashMap<>();
+        private WorkerObserver observer;
 
         private Builder(Transport transport, EventCodec codec) {
             this.transport = Objects.requireNonNull(transport, "transport");
@@ -538,6 +609,16 @@ public final class Worker {
         /** Where it reports failures it handles by itself; default the System.Logger named after this class. */
         public Builder logger(System.Logger logger) {
             this.logger = Objects.requireNonNull(logger, "logger");
+            return this;
+        }
+
+        /**
+         * Watches the worker for metrics and traces: runs around the handling of each delivery
+         * (see {@link WorkerObserver}; weft-micrometer has one). One per worker; a second call
+         * replaces the first.
+         */
+        public Builder observer(WorkerObserver observer) {
+            this.observer = Objects.requireNonNull(observer, "observer");
             return this;
         }
 
