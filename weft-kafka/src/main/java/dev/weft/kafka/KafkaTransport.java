@@ -571,6 +571,7 @@ public final class KafkaTransport implements Transport {
                     } catch (ExecutionException e) {
                         if (!(e.getCause() instanceof TopicExistsException)) throw e; // another process made it first: fine
                     }
+                    awaitLeaders(a, missing);
                 }
                 topicsReady = true;
             } catch (InterruptedException e) {
@@ -585,6 +586,31 @@ public final class KafkaTransport implements Transport {
             } catch (KafkaException e) {
                 throw failed(what, e);
             }
+        }
+    }
+
+    /**
+     * Waits (up to {@code publishTimeout}) until every partition of the new topics has a leader:
+     * a topic is created before its partitions are led, and a producer that looks it up in
+     * between was seen to let its first records expire instead of finding the leaders later.
+     */
+    private void awaitLeaders(Admin a, Set<String> created) throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = System.nanoTime() + publishTimeout.toNanos();
+        while (true) {
+            boolean led = true;
+            try {
+                for (TopicDescription d : a.describeTopics(created).allTopicNames().get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS).values()) {
+                    for (TopicPartitionInfo p : d.partitions()) if (p.leader() == null || p.leader().isEmpty()) led = false;
+                }
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) throw e;
+                led = false; // not known to this broker yet
+            }
+            if (led) return;
+            if (System.nanoTime() - deadline > 0) {
+                throw new TimeoutException("the partitions of " + created + " have no leader after " + publishTimeout);
+            }
+            Thread.sleep(20); // a polling interval: the brokers announce nothing to an admin client
         }
     }
 
