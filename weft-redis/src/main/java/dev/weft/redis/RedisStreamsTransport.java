@@ -156,10 +156,18 @@ public final class RedisStreamsTransport implements Transport {
      * user (special characters in the user name and password percent-encoded: {@code %40} for
      * {@code @}). The port defaults to 6379. Nothing is connected until the first call.
      *
-     * @throws IllegalArgumentException if it is not such a URI: another scheme (Sentinel, Cluster
-     *         and socket URIs are not supported), no host or a malformed one, a port that is not
-     *         1 to 65535, a database that is not a number; the message names the problem and the
-     *         fix, and never repeats the password
+     * <p>A Redis Cluster: {@code redis-cluster://[user:password@]host:port,host:port} (some of its
+     * nodes; the client learns the others), {@code rediss-cluster://...} for TLS, no database. On a
+     * cluster the stream's key is hash-tagged, {@code {<stream>}} (unless the name has a tag of its
+     * own), so that its dead letters ({@code {<stream>}:dead}) and error hashes share its slot
+     * (docs/WIRE.md); one master holds the stream, its replica takes over if it dies. While a master
+     * is unreachable, commands for its slots wait up to {@code commandTimeout} for it or its
+     * replacement instead of failing at once.
+     *
+     * @throws IllegalArgumentException if it is not such a URI: another scheme (Sentinel and
+     *         socket URIs are not supported), no host or a malformed one, a port that is not
+     *         1 to 65535, a database that is not a number (not 0, on a cluster); the message names
+     *         the problem and the fix, and never repeats the password
      */
     public static Builder builder(String redisUri) {
         return new Builder(redisUri);
@@ -170,12 +178,12 @@ public final class RedisStreamsTransport implements Transport {
         return name;
     }
 
-    /** The stream's key. */
+    /** The stream's key: the name given, hash-tagged on a Redis Cluster ({@code {weft:events}}). */
     public String stream() {
         return stream;
     }
 
-    /** The dead-letter stream's key: {@code <stream>:dead}. */
+    /** The dead-letter stream's key: {@code <stream>:dead}, with {@code <stream>} as {@link #stream()}. */
     public String deadLetterStream() {
         return deadStream;
     }
@@ -662,6 +670,24 @@ public final class RedisStreamsTransport implements Transport {
             Objects.requireNonNull(key, "key");
             if (key.isBlank()) throw new IllegalArgumentException("stream key is blank");
             this.stream = key;
+            return this;
+        }
+
+        /**
+         * Spreads the stream over {@code n} streams on a Redis Cluster's slots, events routed by an
+         * event key, each worker reading its share (docs/adr/0064-partitioned-streams.md). Only
+         * {@code 1}, one stream (the default), is supported now.
+         *
+         * @throws UnsupportedOperationException for more than one: partitioned streams are designed, not built
+         * @throws IllegalArgumentException      if {@code n} is less than 1
+         */
+        public Builder partitions(int n) {
+            if (n < 1) throw new IllegalArgumentException("partitions is " + n + ": at least 1");
+            if (n > 1) {
+                throw new UnsupportedOperationException("partitioned streams (" + n + " streams over a Redis Cluster's slots, routed by event key) "
+                        + "are not implemented yet (design: docs/adr/0064-partitioned-streams.md); use one stream per transport, "
+                        + "which one cluster master serves, or several transports on streams of their own");
+            }
             return this;
         }
 

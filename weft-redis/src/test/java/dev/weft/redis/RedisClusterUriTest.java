@@ -58,6 +58,15 @@ class RedisClusterUriTest {
     }
 
     @Test
+    void partitionedStreamsAreNotBuiltYet_andSaySo() {
+        RedisStreamsTransport.Builder b = RedisStreamsTransport.builder("redis-cluster://h1:7000");
+        assertThat(b.partitions(1)).isSameAs(b);
+        assertThatThrownBy(() -> b.partitions(8)).isInstanceOf(UnsupportedOperationException.class)
+                .hasMessageContaining("not implemented yet").hasMessageContaining("docs/adr/0064");
+        assertThatThrownBy(() -> b.partitions(0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void hashTagsFollowRedisRules() {
         assertThat(RedisLink.hashTagged("weft:events")).isEqualTo("{weft:events}");
         assertThat(RedisLink.hashTagged("{a}b")).isEqualTo("{a}b");
