@@ -134,15 +134,19 @@ public final class RedisCluster implements AutoCloseable {
                 slot = Integer.parseInt(n[8].split("-")[0]);
             }
         }
+        if (slot < 0) throw new IllegalStateException("the node on port " + deadPort + " served no slots: kill a master (masterOf(key))");
         int s = slot;
         await("a replica to take over from the master on port " + deadPort, () -> {
-            if (s >= 0 && masterOfSlot(s) == deadPort) return false;
+            // Right after the kill the others flag the dead master "fail?" (suspected) and no node
+            // serves its slots yet, while every CLUSTER INFO may still say ok: wait for a new master.
+            int m = masterOfSlot(s);
+            if (m < 0 || m == deadPort) return false;
             for (RedisServer n : live()) {
                 if (!cli(n.port(), "CLUSTER", "INFO").contains("cluster_state:ok")) return false;
             }
             return true;
         });
-        return s < 0 ? -1 : masterOfSlot(s);
+        return masterOfSlot(s);
     }
 
     /** Runs {@code redis-cli -p <port> <args>} and returns what it printed. */
