@@ -12,6 +12,9 @@
  * The machinery the packages share ({@code dev.weft.internal}) is not exported (ADR 0028).
  */
 module dev.weft.core {
+    // Flight Recorder events (ADR 0031), where the runtime has the module; Weft runs without it.
+    requires static jdk.jfr;
+
     exports dev.weft;
     exports dev.weft.channels;
     exports dev.weft.sync;

@@ -109,8 +109,12 @@ abstract class CancelNode {
             if (ownReason != null) return;
             ownReason = reason;
         }
+        onOwnCancel(reason);
         propagate();
     }
+
+    /** Hook: this node itself was just cancelled with {@code reason} (scopes tell JFR and observers). */
+    void onOwnCancel(CancelReason reason) {}
 
     /** This node became effectively cancelled: wake its thread and its children's. */
     private void propagate() {

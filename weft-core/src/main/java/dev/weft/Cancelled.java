@@ -14,6 +14,9 @@ import java.util.Objects;
  *
  * <p>It is unchecked so it passes through lambdas; see {@code docs/adr/0003-cancelled-is-unchecked.md}.
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 public class Cancelled extends RuntimeException {
 
     private final transient CancelReason reason;

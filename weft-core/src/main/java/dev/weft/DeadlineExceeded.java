@@ -8,6 +8,9 @@ import java.util.Optional;
  * deadline) when the deadline passed before the scope finished (rule S6). Like Trio's
  * {@code TooSlowError}; unchecked.
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 public final class DeadlineExceeded extends RuntimeException {
 
     private final String scopeName;

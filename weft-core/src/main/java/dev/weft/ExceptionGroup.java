@@ -58,6 +58,9 @@ import java.util.stream.IntStream;
 // throws the very group it was given re-raises it, like a bare `raise` inside except*; there are
 // no __notes__ (suppressed exceptions that are not members are copied by derive instead), and no
 // __context__ is attached to exceptions raised by handlers.
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 public class ExceptionGroup extends RuntimeException {
 
     /** Task name used by {@link #of(String, Throwable...)} for errors not tied to a named task. */

@@ -43,6 +43,8 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
     final ExecutionKind kind;
     final boolean background;
     private final Callable<T> work;
+    /** {@code work} as the scope's observers wrapped it (ADR 0031), or null; set before the task starts. */
+    Callable<T> wrapped;
     /** Non-null for tasks launched by {@link Scope#start}. */
     final StartSignal<?> startSignal;
 
@@ -113,7 +115,8 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
             if (r != null) {
                 thrown = new Cancelled(r); // cancelled before it began: its code never runs
             } else {
-                v = work.call();
+                Callable<T> w = wrapped;
+                v = (w != null ? w : work).call();
             }
         } catch (Throwable t) {
             thrown = t;
@@ -160,6 +163,8 @@ final class ForkedTask<T> extends CancelNode implements Task<T>, Runnable {
         }
         if (toStarter) startSignal.settle();
         if (work instanceof ProcessRunner process) process.taskEnded(); // wakes pid() waiters of a task that never ran
+        Observers observers = scope().observers;
+        if (observers != null) observers.taskEnded(scope(), this);
         // 4. Only now may the scope's owner see the task gone.
         scope().taskFinished(this);
     }

@@ -74,6 +74,7 @@ public final class Par {
 
     /** As {@link #all(List)}, for callables given one by one. */
     @SafeVarargs
+    @SuppressWarnings("varargs") // safe: the array is only read (by private helpers), never stored or returned
     public static <T> List<T> all(Callable<? extends T>... work) {
         return all(arrayToList("all", work));
     }
@@ -128,6 +129,7 @@ public final class Par {
 
     /** As {@link #race(List)}, for callables given one by one. */
     @SafeVarargs
+    @SuppressWarnings("varargs") // safe: the array is only read (by private helpers), never stored or returned
     public static <T> T race(Callable<? extends T>... work) {
         return race(arrayToList("race", work));
     }
@@ -137,7 +139,7 @@ public final class Par {
      * task of its own named {@code map[i]} (the item's index), and returns the results in the
      * items' order (nulls allowed). The first failure cancels the rest and this throws. While it
      * waits for a free slot the caller is blocked in a Weft wait, so loaders in {@code fn} batch
-     * across the items in flight ({@link Loader}, B1).
+     * across the items in flight ({@link dev.weft.batch.Loader Loader}, B1).
      *
      * @throws ExceptionGroup with each failure under {@code map[i]}
      * @throws Cancelled      if the caller's scope is cancelled meanwhile

@@ -1,5 +1,6 @@
 package dev.weft;
 
+import dev.weft.internal.Jfr;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -144,6 +145,9 @@ public final class Scope extends CancelNode {
     final Scope batchRoot;
     volatile TreeDomain tree;
 
+    /** The scope's observers (ADR 0031), or null when it has none: then the hooks cost a null check. */
+    final Observers observers;
+
     private static int live(long c) {
         return (int) (c & COUNT_MASK);
     }
@@ -164,6 +168,7 @@ public final class Scope extends CancelNode {
         this.effectiveDeadline = Math.min(ownDeadline, inherited);
         this.owner = Thread.currentThread();
         this.batchRoot = enclosing == null ? this : enclosing.batchRoot;
+        this.observers = Observers.of(enclosing, b.observer);
     }
 
     @Override
@@ -235,6 +240,7 @@ public final class Scope extends CancelNode {
         private boolean shield;
         private WeftClock clock;
         private CpuPool cpuPool;
+        private ScopeObserver observer;
         private Duration timeout;
         private Instant deadline;
         private final Map<ContextKey<?>, Object> bindings = new LinkedHashMap<>();
@@ -276,6 +282,15 @@ public final class Scope extends CancelNode {
         /** The time source for the scope and everything nested in it; default: the enclosing scope's, else the system clock. */
         public Builder clock(WeftClock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * An observer of this scope and every scope nested in it, besides the process-wide ones
+         * ({@link ScopeObserver#register}) and the enclosing scopes' (ADR 0031).
+         */
+        public Builder observer(ScopeObserver observer) {
+            this.observer = Objects.requireNonNull(observer, "observer");
             return this;
         }
 
@@ -351,6 +366,10 @@ public final class Scope extends CancelNode {
         FakeClock jumper = clock instanceof FakeClock f && f.isAutojump() && (parent == null || parent.clock != clock) ? f : null;
         if (jumper != null) jumper.attach(scope);
         WeftClock.Scheduled timer = scope.armDeadline();
+        // Observers and JFR (ADR 0031): what they need of the opening.
+        Object jfr = Jfr.AVAILABLE ? WeftJfr.scopeOpened() : null;
+        long openedAt = scope.observers != null ? clock.nanoTime() : 0;
+        if (scope.observers != null) scope.observers.opened(scope);
 
         T value = null;
         Throwable bodyError = null;
@@ -379,11 +398,38 @@ public final class Scope extends CancelNode {
         try {
             result = scope.outcome(value, bodyError, mode);
         } catch (Throwable t) {
+            if (jfr != null || scope.observers != null) scope.reportClosed(jfr, openedAt, outcomeOf(t));
             scope.runCompletionActions(t); // ADR 0016
             throw t;
         }
+        if (jfr != null || scope.observers != null) {
+            scope.reportClosed(jfr, openedAt, result.hasValue() ? ScopeSummary.Outcome.VALUE : ScopeSummary.Outcome.CUT_SHORT);
+        }
         scope.runCompletionActions(result.hasValue() ? null : new Cancelled(scope.ownReason()));
         return result;
+    }
+
+    private static ScopeSummary.Outcome outcomeOf(Throwable t) {
+        if (t instanceof ExceptionGroup) return ScopeSummary.Outcome.FAILED;
+        if (t instanceof DeadlineExceeded) return ScopeSummary.Outcome.DEADLINE_EXCEEDED;
+        return ScopeSummary.Outcome.CANCELLED;
+    }
+
+    /** Tells JFR and the observers that this scope closed (ADR 0031). */
+    private void reportClosed(Object jfr, long openedAt, ScopeSummary.Outcome outcome) {
+        int tasks = taskSeq;
+        int failed;
+        synchronized (this) {
+            failed = outcome == ScopeSummary.Outcome.FAILED && failures != null ? failures.size() : 0;
+        }
+        if (jfr != null) WeftJfr.scopeClosed(jfr, this, tasks, failed, outcome);
+        if (observers != null) observers.closed(this, Duration.ofNanos(clock.nanoTime() - openedAt), tasks, failed, outcome);
+    }
+
+    @Override
+    void onOwnCancel(CancelReason reason) {
+        if (Jfr.AVAILABLE) WeftJfr.cancelled(this, reason);
+        if (observers != null) observers.cancelled(this, reason);
     }
 
     private WeftClock.Scheduled armDeadline() {
@@ -812,6 +858,7 @@ public final class Scope extends CancelNode {
         }
         int seq = (int) TASK_SEQ.getAndAdd(this, 1) + 1;
         ForkedTask<T> task = new ForkedTask<>(this, taskName, seq, work, kind, background, signal);
+        if (observers != null) task.wrapped = observers.forked(this, task, work); // before it can start (ADR 0031)
         linkChild(task);
         // [quiescence, ADR 0013] counted after the link, before this thread can park: a quiescence
         // walk that missed the new task sees the count change (Quiescence, "no premature dispatch").

@@ -4,6 +4,9 @@ package dev.weft;
  * Thrown by {@link Task#join()} (and {@link Scope#start}) when the task was cancelled, so it has
  * no value. It is not a {@link Cancelled}: the caller's own scope is not cancelled by it.
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 public final class TaskCancelledException extends RuntimeException {
     private final String taskName;
     private final transient CancelReason reason;

@@ -10,6 +10,9 @@ import dev.weft.internal.Format;
  * scope leaves to the caller of {@code start} (S7), so if the caller lets it out of a scope body,
  * it is reported as a failure of the body, cancelled or not.
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 public final class TaskFailedException extends RuntimeException {
     private final String taskName;
     /** True when the scope did not report this failure: start() handed it to its caller. */

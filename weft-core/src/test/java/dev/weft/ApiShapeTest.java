@@ -23,15 +23,15 @@ class ApiShapeTest {
         assertThat(SHAPE.publicTypes("dev.weft")).containsExactlyInAnyOrder(
                 "CancelReason", "Cancelled", "ContextKey", "CpuPool", "DeadlineExceeded", "ExceptionGroup",
                 "ExecutionKind", "FakeClock", "MoveOnResult", "Par", "ProcessOutput", "ProcessResult", "ProcessTask",
-                "RetryPolicy", "Schedule", "Scope", "ScopeBody", "ScopeStatistics", "StartBody", "Task",
+                "RetryPolicy", "Schedule", "Scope", "ScopeBody", "ScopeObserver", "ScopeStatistics", "ScopeSummary", "StartBody", "Task",
                 "TaskCancelledException", "TaskFailedException", "TaskState", "TaskStatus", "Weft", "WeftClock");
         assertThat(SHAPE.publicNestedTypes("dev.weft")).containsExactlyInAnyOrder(
                 "CancelReason.Kind", "ExceptionGroup.Failure", "ExceptionGroup.GroupHandler", "ExceptionGroup.Handler",
-                "ExceptionGroup.Split", "Par.Action", "Par.Mapper", "Scope.Builder", "ScopeStatistics.TaskSnapshot",
-                "WeftClock.Scheduled");
+                "ExceptionGroup.Split", "Par.Action", "Par.Mapper", "Scope.Builder", "ScopeObserver.Registration",
+                "ScopeStatistics.TaskSnapshot", "ScopeSummary.Outcome", "WeftClock.Scheduled");
         // Types users may construct; everything else comes from a factory or from Weft itself.
         assertThat(SHAPE.publiclyConstructible("dev.weft")).containsExactlyInAnyOrder(
-                "Cancelled", "ExceptionGroup", "FakeClock", "ProcessResult", "RetryPolicy", "ScopeStatistics");
+                "Cancelled", "ExceptionGroup", "FakeClock", "ProcessResult", "RetryPolicy", "ScopeStatistics", "ScopeSummary");
     }
 
     @Test
@@ -72,14 +72,17 @@ class ApiShapeTest {
     }
 
     @Test
-    void theModuleExportsItsFourPackagesToEveryoneAndRequiresOnlyJavaBase() {
+    void theModuleExportsItsFourPackagesToEveryoneAndRequiresOnlyTheJdk() {
         ModuleDescriptor d = SHAPE.module();
         assertThat(d.name()).isEqualTo("dev.weft.core");
         assertThat(d.exports()).allSatisfy(e -> assertThat(e.isQualified()).as("exported to everyone, not to friends").isFalse());
         assertThat(SHAPE.exportedPackages()).isEqualTo(Set.of("dev.weft", "dev.weft.channels", "dev.weft.sync", "dev.weft.batch"));
         assertThat(d.opens()).isEmpty();
         assertThat(d.isOpen()).isFalse();
-        assertThat(d.requires()).extracting(ModuleDescriptor.Requires::name).containsExactly("java.base");
+        // java.base, and Flight Recorder only where the runtime has it (requires static, ADR 0031)
+        assertThat(d.requires()).extracting(ModuleDescriptor.Requires::name).containsExactlyInAnyOrder("java.base", "jdk.jfr");
+        assertThat(d.requires()).filteredOn(r -> r.name().equals("jdk.jfr")).singleElement()
+                .satisfies(r -> assertThat(r.modifiers()).contains(ModuleDescriptor.Requires.Modifier.STATIC));
         assertThat(d.uses()).isEmpty();
         assertThat(d.provides()).isEmpty();
     }

@@ -244,6 +244,7 @@ class CancellationTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the accepted peer is only held open, never read
     void s3_cancelWakesSocketReadOnAVirtualThread() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             Task<?> task = Scope.run(s -> {

@@ -99,8 +99,10 @@ final class ScopeModel {
 
     // ------------------------------------------------------------------ the model's state
 
-    /** A place where a thread reads the cancellation state of {@code node}, at {@code at}. */
-    /** Woken: the read follows a wake by cancellation, so only orders in which some cancel came first count. */
+    /**
+     * A place where a thread reads the cancellation state of {@code node}, at {@code at}. Woken: the
+     * read follows a wake by cancellation, so only orders in which some cancel came first count.
+     */
     private record Read(Node node, Event at, Boolean decidedCancelled, Consumer<Set<Reason>> sink, String what, boolean woken) {}
 
     private final ModelProgram p;

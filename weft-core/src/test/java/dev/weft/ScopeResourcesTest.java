@@ -19,6 +19,7 @@ class ScopeResourcesTest {
 
     private final List<String> events = new CopyOnWriteArrayList<>();
 
+    @SuppressWarnings("try") // close() throws Exception, InterruptedException included: a test resource may fail any way
     private final class Res implements AutoCloseable {
         final String name;
         final Exception failure;

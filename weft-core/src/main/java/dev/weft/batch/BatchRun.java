@@ -4,6 +4,7 @@ import dev.weft.ExceptionGroup;
 import dev.weft.Scope;
 import dev.weft.WeftClock;
 import dev.weft.internal.Format;
+import dev.weft.internal.Jfr;
 import dev.weft.internal.Kernel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -58,6 +59,7 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
         BatchListener.Batch info = loader.listener == null ? null : new BatchListener.Batch(loader.name(), number, keys, reason);
         WeftClock clock = state.clock;
         long t0 = clock.nanoTime();
+        Object jfr = Jfr.AVAILABLE ? BatchJfr.started() : null;
         Throwable failure = null;
         try {
             if (info != null) loader.listener.dispatched(info);
@@ -86,6 +88,7 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
             }
         }
         state.batchEnded(slots);
+        if (jfr != null) BatchJfr.ended(jfr, loader.name(), number, slots.size(), reason, failure != null);
         if (state.domain != null) state.domain.completionEnded();
         if (info != null) {
             try {

@@ -5,6 +5,9 @@ package dev.weft.batch;
  * of the batch, B3), failed this key alone, returned no value for it, or ran past its timeout.
  * Each caller gets its own instance, thrown on its own stack, with the shared cause.
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 public class LoadFailedException extends RuntimeException {
 
     private final String loader;

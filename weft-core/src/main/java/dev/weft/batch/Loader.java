@@ -31,7 +31,7 @@ import java.util.function.Function;
  * <ul>
  *   <li>(B1) Keys loaded in a scope tree go out as one batch as soon as every live thread of
  *   the tree (the outermost scope, its tasks, and everything nested in them) is blocked in a Weft
- *   wait (a load, {@link Task#join}, {@link Weft#sleep}, a scope waiting for its tasks, any other
+ *   wait (a load, {@link dev.weft.Task#join Task.join}, {@link Weft#sleep}, a scope waiting for its tasks, any other
  *   Weft primitive), or the batch reaches {@link Builder#maxBatchSize}, or
  *   {@link Builder#maxDelay} passes since its first key. A thread busy outside Weft (CPU work,
  *   JDBC, {@code Thread.sleep}) keeps the tree awake, so the delay is its fallback, and the only
@@ -43,7 +43,7 @@ import java.util.function.Function;
  *   batch function throws, every key of the batch fails with that cause. Failures are thrown as
  *   {@link LoadFailedException}; they are never cached.</li>
  *   <li>(B4) The batch function runs on its own virtual thread, outside every caller's scope: a
- *   caller cancelled while waiting throws {@link Cancelled} and the batch goes on for the others.</li>
+ *   caller cancelled while waiting throws {@link dev.weft.Cancelled Cancelled} and the batch goes on for the others.</li>
  *   <li>(B5) {@link #statistics()} and a {@link BatchListener}: batches, keys, sizes, and why
  *   each batch was sent.</li>
  * </ul>
@@ -117,7 +117,7 @@ public final class Loader<K, V> {
      * (virtual) thread until the value is there; a cancellation point.
      *
      * @throws LoadFailedException if the batch function failed, failed this key, or returned no value for it
-     * @throws Cancelled           if the caller's scope is cancelled before or while it waits (the batch goes on, B4)
+     * @throws dev.weft.Cancelled  if the caller's scope is cancelled before or while it waits (the batch goes on, B4)
      */
     public V load(K key) {
         Objects.requireNonNull(key, () -> "key: loader '" + name + "' cannot load a null key");
@@ -136,7 +136,7 @@ public final class Loader<K, V> {
      * returns or throws.
      *
      * @throws LoadFailedException for the first key, in the order of {@code keys}, that failed
-     * @throws Cancelled           if the caller's scope is cancelled before or while it waits
+     * @throws dev.weft.Cancelled  if the caller's scope is cancelled before or while it waits
      */
     public Map<K, V> loadAll(Collection<? extends K> keys) {
         Objects.requireNonNull(keys, "keys");
@@ -326,14 +326,14 @@ public final class Loader<K, V> {
 
         /**
          * The clock of the delay window and of the batch timeout. Default: the clock of the
-         * caller's outermost scope ({@link FakeClock} in tests), else the system clock.
+         * caller's outermost scope ({@link dev.weft.FakeClock FakeClock} in tests), else the system clock.
          */
         public Builder<K, V> clock(WeftClock clock) {
             this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 
-        /** A deadline for each call of the batch function; past it, every key of the batch fails with {@link DeadlineExceeded} as cause. Default: none. */
+        /** A deadline for each call of the batch function; past it, every key of the batch fails with {@link dev.weft.DeadlineExceeded DeadlineExceeded} as cause. Default: none. */
         public Builder<K, V> batchTimeout(Duration timeout) {
             Objects.requireNonNull(timeout, "timeout");
             if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("batchTimeout must be positive, got " + timeout);

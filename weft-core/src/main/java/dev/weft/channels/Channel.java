@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * senders and receivers are served first-come first-served; every blocking operation is a
  * cancellation point and obeys the scope's deadline; and an operation that is cancelled either
  * happened exactly once and returns normally, or did not happen at all and throws
- * {@link Cancelled} (C4). All methods are thread-safe. Elements must not be null.
+ * {@link dev.weft.Cancelled Cancelled} (C4). All methods are thread-safe. Elements must not be null.
  *
  * @param <T> the element type
  */

@@ -6,6 +6,9 @@ package dev.weft.channels;
  * closed. A send that throws it did not send its element (rule C4). The message says which case
  * it is and what to do.
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 public final class ChannelClosedException extends IllegalStateException {
     ChannelClosedException(String message) {
         super(message);

@@ -33,9 +33,9 @@ public final class ReceiveChannel<T> implements Iterable<T>, AutoCloseable {
 
     /**
      * Receives the next element, waiting until one is sent. A cancellation point even when it
-     * does not wait. If it throws {@link Cancelled}, no element was taken (C4).
+     * does not wait. If it throws {@link dev.weft.Cancelled Cancelled}, no element was taken (C4).
      *
-     * @throws Cancelled              if the current scope is cancelled before an element arrives
+     * @throws dev.weft.Cancelled     if the current scope is cancelled before an element arrives
      * @throws ChannelClosedException if the send side is closed and the buffer drained, or this
      *                                handle was closed (in a cancelled scope {@code Cancelled} is thrown instead)
      */
@@ -56,7 +56,7 @@ public final class ReceiveChannel<T> implements Iterable<T>, AutoCloseable {
      * @return the element, or empty if none came before the time ran out (then none was taken, C4)
      * @throws NullPointerException     if {@code timeout} is null
      * @throws IllegalArgumentException if {@code timeout} is negative
-     * @throws Cancelled                as {@link #receive()}
+     * @throws dev.weft.Cancelled       as {@link #receive()}
      * @throws ChannelClosedException   as {@link #receive()}: the send side is closed and drained,
      *                                  or this handle was closed
      */
@@ -80,7 +80,7 @@ public final class ReceiveChannel<T> implements Iterable<T>, AutoCloseable {
 
     /**
      * An iterator that receives: {@code hasNext()} waits for the next element and returns false
-     * once the send side is closed and the buffer drained. It throws {@link Cancelled} like
+     * once the send side is closed and the buffer drained. It throws {@link dev.weft.Cancelled Cancelled} like
      * {@link #receive()}. Each element goes to one iterator only, so several tasks may iterate
      * clones (or the same handle) to share the work.
      */

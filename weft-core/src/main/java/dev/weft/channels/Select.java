@@ -51,6 +51,7 @@ public final class Select {
      * @throws ChannelClosedException   if the chosen clause's channel is closed (see above)
      */
     @SafeVarargs
+    @SuppressWarnings("varargs") // safe: the array is only read (by private helpers), never stored or returned
     public static <R> R select(SelectClause<? extends R>... clauses) {
         return run(check(clauses), Mode.WAIT, Kernel.NO_DEADLINE, null);
     }
@@ -65,6 +66,7 @@ public final class Select {
      * {@code otherwise.get()} without waiting (Go's {@code default:}). Not a cancellation point.
      */
     @SafeVarargs
+    @SuppressWarnings("varargs") // safe: the array is only read (by private helpers), never stored or returned
     public static <R> R selectOrDefault(Supplier<? extends R> otherwise, SelectClause<? extends R>... clauses) {
         Objects.requireNonNull(otherwise, "otherwise");
         return run(check(clauses), Mode.NO_WAIT, Kernel.NO_DEADLINE, otherwise);
@@ -77,6 +79,7 @@ public final class Select {
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
     @SafeVarargs
+    @SuppressWarnings("varargs") // safe: the array is only read (by private helpers), never stored or returned
     public static <R> R selectWithin(Duration timeout, Supplier<? extends R> onTimeout,
                                      SelectClause<? extends R>... clauses) {
         Objects.requireNonNull(timeout, "timeout");

@@ -26,11 +26,11 @@ public final class SendChannel<T> implements AutoCloseable {
      * the two is possible. A cancellation point even when it does not wait.
      *
      * <p>If it returns, the element was sent exactly once. If it throws, the element was not sent
-     * (C4): {@link Cancelled} when the scope was cancelled (or its deadline passed) first,
+     * (C4): {@link dev.weft.Cancelled Cancelled} when the scope was cancelled (or its deadline passed) first,
      * {@link ChannelClosedException} when every receiver closed or this handle was closed.
      *
      * @throws NullPointerException   if {@code element} is null
-     * @throws Cancelled              if the current scope is cancelled before the element is taken
+     * @throws dev.weft.Cancelled     if the current scope is cancelled before the element is taken
      * @throws ChannelClosedException if it can never be sent (in a cancelled scope {@code Cancelled} is thrown instead)
      */
     public void send(T element) {
@@ -49,7 +49,7 @@ public final class SendChannel<T> implements AutoCloseable {
      *         then it was not sent (C4)
      * @throws NullPointerException     if {@code element} or {@code timeout} is null
      * @throws IllegalArgumentException if {@code timeout} is negative
-     * @throws Cancelled                as {@link #send(Object)}
+     * @throws dev.weft.Cancelled       as {@link #send(Object)}
      * @throws ChannelClosedException   as {@link #send(Object)}
      */
     public boolean send(T element, Duration timeout) {

@@ -38,7 +38,7 @@ import java.util.concurrent.Callable;
  *   <li><b>FIFO, no barging</b> (see {@code docs/adr/0012-primitives-hand-off-fifo.md}), and
  *   <b>cancellation- and deadline-aware (C6)</b> exactly as {@link Mutex#acquire()}: acquiring
  *   is a cancellation point even when a token is free; a cancellation and a hand-off at the same
- *   moment end in exactly one of "acquired, scope still cancelled" and "{@link Cancelled}
+ *   moment end in exactly one of "acquired, scope still cancelled" and "{@link dev.weft.Cancelled Cancelled}
  *   thrown, token passed on". No token is lost or handed out twice.</li>
  * </ul>
  * Thread-safe.
@@ -76,7 +76,7 @@ public final class CapacityLimiter {
     /**
      * Borrows a token for the calling thread, waiting as long as it takes; a cancellation point.
      *
-     * @throws Cancelled             if the current scope is cancelled before a token is borrowed
+     * @throws dev.weft.Cancelled    if the current scope is cancelled before a token is borrowed
      * @throws IllegalStateException if the calling thread already holds or waits for a token
      */
     public void acquire() {
@@ -86,7 +86,7 @@ public final class CapacityLimiter {
     /**
      * Borrows a token for {@code borrower}, waiting as long as it takes; a cancellation point.
      *
-     * @throws Cancelled             if the current scope is cancelled before a token is borrowed
+     * @throws dev.weft.Cancelled    if the current scope is cancelled before a token is borrowed
      * @throws IllegalStateException if {@code borrower} already holds or waits for a token
      */
     public void acquireOnBehalfOf(Object borrower) {
@@ -126,11 +126,11 @@ public final class CapacityLimiter {
 
     /**
      * Borrows a token for {@code borrower}, waiting at most {@code timeout} on the current
-     * scope's clock (a {@link FakeClock} in tests); a cancellation point. A zero or negative
+     * scope's clock (a {@link dev.weft.FakeClock FakeClock} in tests); a cancellation point. A zero or negative
      * timeout does not wait.
      *
      * @return true if borrowed, false if the time ran out first
-     * @throws Cancelled             if the current scope is cancelled before a token is borrowed
+     * @throws dev.weft.Cancelled    if the current scope is cancelled before a token is borrowed
      * @throws IllegalStateException if {@code borrower} already holds or waits for a token
      */
     public boolean tryAcquireOnBehalfOf(Object borrower, Duration timeout) {
@@ -188,7 +188,7 @@ public final class CapacityLimiter {
      * {@code work} ends: the common "acquire, do, release".
      *
      * @return what {@code work} returned
-     * @throws Cancelled if the current scope is cancelled before a token is borrowed ({@code work} did not run)
+     * @throws dev.weft.Cancelled if the current scope is cancelled before a token is borrowed ({@code work} did not run)
      * @throws Exception what {@code work} threw
      */
     @SuppressWarnings("try") // the permit is only closed, never read

@@ -85,7 +85,7 @@ public final class Condition {
 
     /**
      * As {@link #await()}, giving up after {@code timeout} on the current scope's clock (a
-     * {@link FakeClock} in tests). The mutex is held again in every case.
+     * {@link dev.weft.FakeClock FakeClock} in tests). The mutex is held again in every case.
      *
      * @return true if signalled, false if the time ran out first
      * @throws Cancelled             if the current scope was cancelled before a signal came

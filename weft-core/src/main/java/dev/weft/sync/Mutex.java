@@ -35,7 +35,7 @@ import java.util.Optional;
  *   get the mutex in the order they started waiting; {@link #release()} hands it straight to the
  *   first waiter, so a thread that comes later cannot take it in between.</li>
  *   <li><b>Cancellation- and deadline-aware (C6).</b> {@link #acquire()} is a cancellation point:
- *   it throws {@link Cancelled} if the current scope is cancelled (even when the mutex is free,
+ *   it throws {@link dev.weft.Cancelled Cancelled} if the current scope is cancelled (even when the mutex is free,
  *   so a cancelled scope cannot keep taking it, S3), wakes when the scope is cancelled or its
  *   deadline passes, and is not woken by a cancellation a shield keeps out (S5). If the
  *   cancellation and the hand-off come at the same moment, exactly one wins: either
@@ -66,7 +66,7 @@ public final class Mutex {
     /**
      * Acquires the mutex, waiting as long as it takes; a cancellation point.
      *
-     * @throws Cancelled             if the current scope is cancelled before it is acquired
+     * @throws dev.weft.Cancelled    if the current scope is cancelled before it is acquired
      * @throws IllegalStateException if the calling thread already holds it (not reentrant)
      */
     public void acquire() {
@@ -96,7 +96,7 @@ public final class Mutex {
 
     /**
      * Acquires the mutex, waiting at most {@code timeout} on the current scope's clock (a
-     * {@link FakeClock} in tests); a cancellation point. A zero or negative timeout does not wait.
+     * {@link dev.weft.FakeClock FakeClock} in tests); a cancellation point. A zero or negative timeout does not wait.
      *
      * <pre>{@code
      * if (mutex.tryAcquire(Duration.ofMillis(50))) {
@@ -107,7 +107,7 @@ public final class Mutex {
      * }</pre>
      *
      * @return true if acquired, false if the time ran out first
-     * @throws Cancelled             if the current scope is cancelled before it is acquired
+     * @throws dev.weft.Cancelled    if the current scope is cancelled before it is acquired
      * @throws IllegalStateException if the calling thread already holds it (not reentrant)
      */
     public boolean tryAcquire(Duration timeout) {
@@ -137,7 +137,7 @@ public final class Mutex {
      * Acquires the mutex (as {@link #acquire()}) and returns a {@link Permit} whose
      * {@code close()} releases it, for try-with-resources.
      *
-     * @throws Cancelled             if the current scope is cancelled before it is acquired
+     * @throws dev.weft.Cancelled    if the current scope is cancelled before it is acquired
      * @throws IllegalStateException if the calling thread already holds it (not reentrant)
      */
     public Permit lock() {

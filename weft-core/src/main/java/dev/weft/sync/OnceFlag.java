@@ -30,7 +30,7 @@ import java.util.Objects;
  *   also when the flag is already set (so a cancelled scope cannot loop on it, S3); it is woken
  *   by cancellation of its scope or its deadline, and not by a cancellation a shield keeps out.
  *   A cancellation that comes at the same moment as {@code set()} ends in exactly one of "returned
- *   normally, scope still cancelled" and "{@link Cancelled} thrown".</li>
+ *   normally, scope still cancelled" and "{@link dev.weft.Cancelled Cancelled} thrown".</li>
  *   <li>{@link #set()} and {@link #isSet()} never block and are not cancellation points.</li>
  * </ul>
  * Thread-safe.
@@ -69,7 +69,7 @@ public final class OnceFlag {
     /**
      * Waits until the flag is set; a cancellation point.
      *
-     * @throws Cancelled if the current scope is cancelled (before the flag was set, or already
+     * @throws dev.weft.Cancelled if the current scope is cancelled (before the flag was set, or already
      *                   when called)
      */
     public void await() {
@@ -79,10 +79,10 @@ public final class OnceFlag {
 
     /**
      * Waits until the flag is set, at most {@code timeout} on the current scope's clock (a
-     * {@link FakeClock} in tests); a cancellation point.
+     * {@link dev.weft.FakeClock FakeClock} in tests); a cancellation point.
      *
      * @return true if the flag is set, false if the time ran out first
-     * @throws Cancelled if the current scope is cancelled
+     * @throws dev.weft.Cancelled if the current scope is cancelled
      */
     public boolean await(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");

@@ -5,7 +5,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * What {@link Mutex#lock()}, {@link Semaphore#permit()} and {@link CapacityLimiter#borrow()}
  * return: a held permit that {@link #close()} gives back, so try-with-resources releases it on
- * every path out of the block, exceptions and {@link Cancelled} included.
+ * every path out of the block, exceptions and {@link dev.weft.Cancelled Cancelled} included.
  *
  * <pre>{@code
  * try (Permit held = mutex.lock()) {

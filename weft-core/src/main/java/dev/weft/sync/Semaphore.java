@@ -28,7 +28,7 @@ import java.util.OptionalInt;
  *   <li><b>Cancellation- and deadline-aware (C6)</b>, exactly as {@link Mutex#acquire()}:
  *   {@code acquire} is a cancellation point even when a permit is free; a cancellation and a
  *   hand-off at the same moment end in exactly one of "acquired, scope still cancelled" and
- *   "{@link Cancelled} thrown, permit passed on". No permit is lost or handed out twice.</li>
+ *   "{@link dev.weft.Cancelled Cancelled} thrown, permit passed on". No permit is lost or handed out twice.</li>
  *   <li><b>Optional maximum.</b> With a maximum, a {@link #release()} that would raise the
  *   value above it fails at once: that is a release without a matching acquire. Without one,
  *   such a release silently adds a permit (the classic semaphore).</li>
@@ -85,7 +85,7 @@ public final class Semaphore {
     /**
      * Takes a permit, waiting as long as it takes; a cancellation point.
      *
-     * @throws Cancelled if the current scope is cancelled before a permit is taken
+     * @throws dev.weft.Cancelled if the current scope is cancelled before a permit is taken
      */
     public void acquire() {
         Weft.checkpoint();
@@ -110,10 +110,10 @@ public final class Semaphore {
 
     /**
      * Takes a permit, waiting at most {@code timeout} on the current scope's clock (a
-     * {@link FakeClock} in tests); a cancellation point. A zero or negative timeout does not wait.
+     * {@link dev.weft.FakeClock FakeClock} in tests); a cancellation point. A zero or negative timeout does not wait.
      *
      * @return true if a permit was taken, false if the time ran out first
-     * @throws Cancelled if the current scope is cancelled before a permit is taken
+     * @throws dev.weft.Cancelled if the current scope is cancelled before a permit is taken
      */
     public boolean tryAcquire(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
@@ -140,7 +140,7 @@ public final class Semaphore {
      * Takes a permit (as {@link #acquire()}) and returns a {@link Permit} whose {@code close()}
      * releases it, for try-with-resources.
      *
-     * @throws Cancelled if the current scope is cancelled before a permit is taken
+     * @throws dev.weft.Cancelled if the current scope is cancelled before a permit is taken
      */
     public Permit permit() {
         acquire();

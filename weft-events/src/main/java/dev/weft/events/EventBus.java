@@ -118,7 +118,7 @@ public final class EventBus implements AutoCloseable {
     /**
      * Trace and correlation context captured into every event emitted inside a scope that binds
      * it (E8), e.g. {@code Map.of("traceparent", "00-...", "correlation-id", "r-42")}.
-     * {@link RequestScopeFilter} binds it from the request headers.
+     * {@link dev.weft.events.http.RequestScopeFilter RequestScopeFilter} binds it from the request headers.
      */
     public static final ContextKey<Map<String, String>> TRACE = ContextKey.named("weft-events.trace");
 
@@ -214,7 +214,7 @@ public final class EventBus implements AutoCloseable {
      * A scope builder for one unit of work, say a request: events emitted in it (and in scopes
      * nested in it) are dispatched when it ends (by default only if it succeeded), even when it
      * runs inside another scope; in a plain nested scope they would move up to the enclosing
-     * scope instead (ADR 0017). {@link RequestScopeFilter} opens one per HTTP exchange.
+     * scope instead (ADR 0017). {@link dev.weft.events.http.RequestScopeFilter RequestScopeFilter} opens one per HTTP exchange.
      *
      * <pre>{@code
      * EventBus.unitOfWork("import-batch-7").run(scope -> { ...; bus.emit(done); return null; });
@@ -922,7 +922,7 @@ public final class EventBus implements AutoCloseable {
 
         /**
          * Sends events whose name matches {@code pattern} to {@code transport}. While the broker does
-         * not confirm (a {@link TransportException}: down, unreachable) the outbox retries with a
+         * not confirm (a {@link dev.weft.events.transport.TransportException TransportException}: down, unreachable) the outbox retries with a
          * capped backoff for as long as it takes ({@code RetryPolicy.unlimited(100 ms, 5 s)}: 100 ms
          * doubling up to 5 s), and the bounded queue (E7) pushes back on emitters meanwhile; an
          * outage never makes a dead letter. Only an event the transport can never publish (it

@@ -4,6 +4,9 @@ package dev.weft.events;
  * {@link EventBus#emit} refused an event; nothing of it was dispatched or held (rules E3, E7).
  * The message names the event and the problem.
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 public class EventRejectedException extends RuntimeException {
 
     /** Why an event was refused. */
@@ -13,7 +16,7 @@ public class EventRejectedException extends RuntimeException {
         /** Its payload failed validation (E3). */
         INVALID,
         /**
-         * A transport of the bus takes it, and the bus's {@link EventCodec} cannot encode its
+         * A transport of the bus takes it, and the bus's {@link dev.weft.events.transport.EventCodec EventCodec} cannot encode its
          * payload (E3): usually a payload type the codec does not know how to write.
          */
         UNENCODABLE,
@@ -22,7 +25,7 @@ public class EventRejectedException extends RuntimeException {
         /** The bus was closed. */
         CLOSED,
         /**
-         * The bus writes the event to an {@link Outbox} (a transactional outbox), and the emitting
+         * The bus writes the event to an {@link dev.weft.events.transport.Outbox Outbox} (a transactional outbox), and the emitting
          * thread runs in no unit of work of that outbox: there is no transaction to store it with,
          * and the bus does not fall back to memory (ADR 0040).
          */

@@ -170,6 +170,7 @@ public final class PostgresServer implements AutoCloseable {
         v.setGroup(group);
     }
 
+    @SuppressWarnings("try") // the connection is opened only to see that the server accepts one
     private void launch() throws IOException {
         // fsync stays on (the default): the crash tests kill the server, and the benchmarks measure real commits.
         process = new ProcessBuilder(asServerUser(bin.resolve("postgres").toString(), "-D", dir.resolve("data").toString(), "-p",

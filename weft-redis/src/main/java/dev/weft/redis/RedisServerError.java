@@ -7,6 +7,9 @@ import dev.weft.events.transport.TransportException;
  * the error's code (its first word: {@code NOGROUP}, {@code BUSYGROUP}, {@code NOPERM} ...), so the
  * transport can act on a code without parsing messages.
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+// (no serialVersionUID; fields may hold values that do not serialize).
+@SuppressWarnings("serial")
 final class RedisServerError extends TransportException {
     private final String code;
 

@@ -65,7 +65,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   receives skip it for a tenth of {@code redeliverAfter} (at most 1 s), so an entry may be taken
  *   over that much later than it became due; a reject by this transport ends the pause.</li>
  *   <li>An entry is acknowledged ({@code XACK}) only by {@link Delivery#ack()}, which returns once
- *   Redis confirmed it; acknowledgements made at the same time (a {@link Worker} settling many
+ *   Redis confirmed it; acknowledgements made at the same time (a {@link dev.weft.events.worker.Worker Worker} settling many
  *   deliveries) share one {@code XACK}. A delivery that
  *   reached {@code maxDeliveries} and is rejected or times out goes to the dead-letter stream
  *   {@code <stream>:dead} with the group, consumer, delivery count and error, then is
@@ -243,7 +243,7 @@ public final class RedisStreamsTransport implements Transport {
     /**
      * As {@link #receive(String, String, int, Duration)}; {@code deadLettered} is run once for
      * every entry this call moves to the dead letters itself instead of handing it out (not a
-     * Weft entry, over the payload limit, past {@code maxDeliveries}), so a {@link Worker} can
+     * Weft entry, over the payload limit, past {@code maxDeliveries}), so a {@link dev.weft.events.worker.Worker Worker} can
      * count them.
      */
     @Override
@@ -713,8 +713,8 @@ public final class RedisStreamsTransport implements Transport {
          * Connections are kept and reconnected by Lettuce, which waits about 1 ms after the
          * first failed try, then about twice as long each time (with random jitter, so many
          * clients do not reconnect in step), never more than this. So once Redis answers again,
-         * this transport works again within this time plus one connect; a {@link Worker} adds its
-         * own {@link Worker.Builder#reconnectBackoff} (the recovery bound with both defaults is
+         * this transport works again within this time plus one connect; a {@link dev.weft.events.worker.Worker Worker} adds its
+         * own {@link dev.weft.events.worker.Worker.Builder#reconnectBackoff Worker.Builder.reconnectBackoff} (the recovery bound with both defaults is
          * about 2 s: docs/REDIS-OPERATIONS.md). While disconnected, calls fail at once.
          *
          * @throws IllegalArgumentException if not positive, or over 10 minutes

@@ -16,7 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * way to Redis, the acknowledgements that come in meanwhile queue up, and go together in the next
  * {@code XACK} (one command with many ids) as soon as the reply arrives. A caller of
  * {@link #ack} returns only once Redis confirmed its entry, as before; under concurrency (a
- * {@link Worker} settles many deliveries at once) it shares the round trip with the others.
+ * {@link dev.weft.events.worker.Worker Worker} settles many deliveries at once) it shares the round trip with the others.
  */
 // Implementer's note. No thread of its own: the caller that finds nothing in flight sends; the
 // reply's callback (on Lettuce's event loop) sends whatever queued up meanwhile. At most one XACK per

@@ -74,6 +74,9 @@ final class StreamEntries {
     }
 
     /** An entry that is not a Weft event: it goes to the dead letters at once, with this reason. */
+    // Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+    // (no serialVersionUID; fields may hold values that do not serialize).
+    @SuppressWarnings("serial")
     static final class Malformed extends RuntimeException {
         Malformed(String reason) {
             super(reason, null, false, false);

@@ -14,6 +14,9 @@ import java.util.function.Supplier;
 public final class LogCapture implements System.Logger {
     private final List<String> lines = new CopyOnWriteArrayList<>();
 
+    /** A capture with nothing logged yet. */
+    public LogCapture() {}
+
     /** The lines logged so far, oldest first (a live, thread-safe view). */
     public List<String> lines() {
         return lines;

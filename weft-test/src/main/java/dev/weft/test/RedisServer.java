@@ -117,6 +117,9 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /** The server exited because a port it was given was taken meanwhile. */
+    // Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+    // (no serialVersionUID; fields may hold values that do not serialize).
+    @SuppressWarnings("serial")
     private static final class PortTaken extends IOException {
         PortTaken(String message) {
             super(message);

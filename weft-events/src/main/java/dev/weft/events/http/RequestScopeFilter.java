@@ -97,6 +97,9 @@ public final class RequestScopeFilter extends Filter {
     }
 
     /** The handler answered with a 5xx status: the request failed, so the scope must too. */
+    // Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions
+    // (no serialVersionUID; fields may hold values that do not serialize).
+    @SuppressWarnings("serial")
     private static final class ServerErrorAnswered extends RuntimeException {
         ServerErrorAnswered(int status) {
             super("the handler answered " + status, null, false, false);

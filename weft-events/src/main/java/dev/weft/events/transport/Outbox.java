@@ -1,7 +1,7 @@
 package dev.weft.events.transport;
 
 /**
- * SPI: a transactional outbox, where an {@link EventBus} writes the events it would send to a
+ * SPI: a transactional outbox, where an {@link dev.weft.events.EventBus EventBus} writes the events it would send to a
  * transport, inside the database transaction of the unit of work that emits them, so an event
  * is stored if and only if the business data it describes is committed (ADR 0040). A relay of
  * the outbox's own (weft-jdbc: {@code OutboxRelay}) then publishes the stored events to a
@@ -20,7 +20,7 @@ package dev.weft.events.transport;
  *   validated and encoded, for every event whose name matches the outbox's pattern. It stores the
  *   message with the transaction of the unit of work this thread runs in (implementations find it
  *   through a {@link dev.weft.ContextKey} they bind), or returns {@code false} if there is none:
- *   the bus then refuses the emit ({@link EventRejectedException.Reason#NO_UNIT_OF_WORK}) with
+ *   the bus then refuses the emit ({@link dev.weft.events.EventRejectedException.Reason#NO_UNIT_OF_WORK EventRejectedException.Reason.NO_UNIT_OF_WORK}) with
  *   {@link #howToEmit()} in its message.</li>
  *   <li>A message added is published after its transaction commits, never if it rolls back. The
  *   event follows the transaction, not the scope it was emitted in: an event emitted in a nested

@@ -4,10 +4,10 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The SPI between an {@link EventBus} and a message broker, shaped for at-least-once brokers
+ * The SPI between an {@link dev.weft.events.EventBus EventBus} and a message broker, shaped for at-least-once brokers
  * (Redis Streams with consumer groups, AMQP, Kafka). The bus sends events to its transports after
  * their scope succeeded (E4), encoded by its {@link EventCodec} (JSON, E8), through an outbox
- * per transport with retries and dead letters (E5); {@link EventBus#consume} reads them back.
+ * per transport with retries and dead letters (E5); {@link dev.weft.events.EventBus#consume EventBus.consume} reads them back.
  *
  * <h2>Contract</h2> (reusable suites in weft-test check every rule: {@code TransportContract} the
  * rules every transport has, {@code AtLeastOnceTransportContract} adds redelivery and dead letters;

@@ -8,7 +8,7 @@ package dev.weft.events.worker;
  * @param retries           tries repeated after a handler failed or ran past the deadline
  * @param rejected          events given back after the last try (redelivered, or dead-lettered by the transport)
  * @param deadLettered      entries dead-lettered without running a handler: by the worker, because they could not be
- *                          decoded or validated, and, on a {@link RedisStreamsTransport}, by the transport while this worker
+ *                          decoded or validated, and, on a {@code RedisStreamsTransport} (weft-redis), by the transport while this worker
  *                          received them (not a Weft entry, over the payload limit, or past {@code maxDeliveries})
  * @param duplicates        deliveries of an event this worker had handled already (acknowledged, not handled again)
  * @param leftForRedelivery deliveries taken but not started because the worker was stopping
