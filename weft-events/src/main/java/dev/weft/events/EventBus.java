@@ -615,8 +615,9 @@ public final class EventBus implements AutoCloseable {
      * when asked, so the handler may see the event twice).
      *
      * @throws IllegalArgumentException if there is no such letter (or this bus is replaying it already)
-     * @throws IllegalStateException    if its handler is no longer registered, or (durable store) this
-     *                                  bus cannot decode its event; the letter stays
+     * @throws IllegalStateException    if its handler is no longer registered or is switched off
+     *                                  ({@link #disable}), or (durable store) this bus cannot decode
+     *                                  its event; the letter stays
      */
     public void replay(UUID id) {
         Objects.requireNonNull(id, "id");
@@ -626,9 +627,11 @@ public final class EventBus implements AutoCloseable {
         }
         DeadLetter letter = deadLetters.remove(id).orElseThrow(() -> new IllegalArgumentException("no dead letter with id " + id));
         HandlerSlot target = slotNamed(letter.handler());
-        if (target == null) {
+        if (target == null || !target.enabled) {
             deadLetters.add(letter);
-            throw new IllegalStateException("cannot replay dead letter " + id + ": handler '" + letter.handler() + "' is not registered any more");
+            throw target == null
+                    ? new IllegalStateException("cannot replay dead letter " + id + ": handler '" + letter.handler() + "' is not registered any more")
+                    : switchedOff(id, target);
         }
         EventType<?> type = byName.get(letter.event().name());
         dispatch(new InFlight(this, letter.event(), type, false, target), FullPolicy.BLOCK);
@@ -644,6 +647,7 @@ public final class EventBus implements AutoCloseable {
                 throw new IllegalStateException("cannot replay dead letter " + id + ": handler '" + letter.handler()
                         + "' is not registered on this bus (the letter stays in the store)");
             }
+            if (!target.enabled) throw switchedOff(id, target);
             InFlight f = new InFlight(this, letter.event(), byName.get(letter.event().name()), false, target);
             f.onDone = () -> durable.replayed(id);
             dispatch(f, FullPolicy.BLOCK); // throws only before any delivery (waiting for room), so onDone runs iff it returns
@@ -651,6 +655,12 @@ public final class EventBus implements AutoCloseable {
         } finally {
             if (!started) durable.release(id);
         }
+    }
+
+    /** A switched-off handler would skip the event, and the letter would be gone: refused instead. */
+    private static IllegalStateException switchedOff(UUID id, HandlerSlot target) {
+        return new IllegalStateException("cannot replay dead letter " + id + ": handler '" + target.name
+                + "' is switched off (disable), so it would skip the event; enable it first (the letter stays)");
     }
 
     private HandlerSlot slotNamed(String name) {
@@ -661,7 +671,7 @@ public final class EventBus implements AutoCloseable {
         return target;
     }
 
-    /** Replays every dead letter whose handler is registered; returns how many. */
+    /** Replays every dead letter whose handler is registered and switched on; returns how many. */
     public int replayAll() {
         int n = 0;
         for (DeadLetter l : deadLetters.list()) {

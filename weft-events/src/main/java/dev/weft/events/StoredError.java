@@ -5,6 +5,8 @@ package dev.weft.events;
  * (no Java serialization, ADR 0042), its text did. {@link #getMessage()} and {@link #toString()}
  * give the stored text's first line (the original class and message), {@link #text()} all of it.
  */
+// Serializable only because every Throwable is: Weft fixes no serialized form for its exceptions.
+@SuppressWarnings("serial")
 final class StoredError extends RuntimeException {
     private final String text;
 

@@ -52,7 +52,7 @@ import org.junit.jupiter.api.Timeout;
  *
  * <p>The rules: letters come back with every field (bytes exact, time to the millisecond), oldest
  * first, filtered by handler and cut at the limit; {@code find} keeps, {@code remove} takes once
- * (of concurrent removers exactly one gets the letter); {@code purge} by handler removes exactly
+ * (of concurrent removers exactly one gets the letter); a letter added twice is kept once; {@code purge} by handler removes exactly
  * that handler's letters; another store on the same storage sees and changes the same letters
  * (they survive a restart); concurrent writers, on one store and on two, lose nothing; bad input is
  * refused with an exception. Through a bus: failed events are parked with their handler, attempts
@@ -150,6 +150,15 @@ public abstract class DeadLetterStoreContract {
         assertSame(b, all.get(1));
         assertSame(a, store.find(a.id()).orElseThrow());
         assertEquals(3, store.count(null));
+    }
+
+    @Test
+    void aLetterAddedTwiceIsKeptOnce() {
+        EncodedDeadLetter a = letter("mailer", "{}");
+        store.add(a);
+        store.add(a);
+        assertEquals(List.of(a.id()), ids(store.list(null, 10)));
+        assertEquals(1, store.count(null));
     }
 
     @Test
@@ -436,7 +445,7 @@ public abstract class DeadLetterStoreContract {
     }
 
     @Test
-    void aLetterWhoseHandlerIsGoneStays_andABusNeedsACodecForADurableStore() throws Exception {
+    void aLetterWhoseHandlerIsGoneOrSwitchedOffStays_andABusNeedsACodecForADurableStore() throws Exception {
         EventBus before = bus(store, false);
         before.handler("gone").sync().on(ParcelShipped.class, p -> {
             throw new IllegalStateException("x");
@@ -448,6 +457,11 @@ public abstract class DeadLetterStoreContract {
         IllegalStateException refused = assertThrows(IllegalStateException.class, () -> after.replay(id));
         assertTrue(refused.getMessage().contains("'gone'"), refused.getMessage());
         assertTrue(store.find(id).isPresent());
+        after.handler("gone").sync().on(ParcelShipped.class, p -> {});
+        after.disable("gone");
+        IllegalStateException off = assertThrows(IllegalStateException.class, () -> after.replay(id));
+        assertTrue(off.getMessage().contains("switched off"), off.getMessage());
+        assertTrue(store.find(id).isPresent(), "a switched-off handler would skip it: it stays");
         IllegalStateException noCodec = assertThrows(IllegalStateException.class,
                 () -> EventBus.builder().declare(ParcelShipped.class).deadLetters(store).build());
         assertTrue(noCodec.getMessage().contains("codec"), noCodec.getMessage());

@@ -17,7 +17,8 @@ import java.util.UUID;
  * <ul>
  *   <li>{@link #add} keeps the letter (bytes, handler, error, attempts, time to the millisecond)
  *   until it is removed or purged; a letter added is never lost by concurrent adds; a store that
- *   cannot keep it throws (the bus then logs the event's id and name with the error).</li>
+ *   cannot keep it throws (the bus then logs the event's id and name with the error); a letter
+ *   whose id it keeps already is kept once.</li>
  *   <li>{@link #list} returns letters oldest first (in the order they were added);
  *   {@link #find}, {@link #remove}, {@link #purge} and {@link #count} see every letter added
  *   before they started, also through another instance on the same storage (after a restart).</li>
