@@ -257,13 +257,16 @@ public final class JdbcDeadLetterStore implements EncodedDeadLetterStore {
 
     private static boolean missingTable(SQLException e) {
         String state = e.getSQLState();
-        return "42P01".equals(state) || "42S02".equals(state) || "42102".equals(state); // PostgreSQL, H2 (two codes)
+        // PostgreSQL; H2: 42S02 (table not found), 42S04 (table not found, and the database is empty)
+        return "42P01".equals(state) || "42S02".equals(state) || "42S04".equals(state) || "42102".equals(state);
     }
 
     private static String firstLine(String s) {
         if (s == null) return "(no message)";
         int nl = s.indexOf('\n');
-        return nl < 0 ? s : s.substring(0, nl);
+        String line = nl < 0 ? s : s.substring(0, nl);
+        // H2 ends the line with "; SQL statement:" and puts the statement on the next one.
+        return line.endsWith("; SQL statement:") ? line.substring(0, line.length() - "; SQL statement:".length()) : line;
     }
 
     @Override
