@@ -46,8 +46,11 @@ import java.util.stream.Stream;
  *
  * <p>Run by the parent POM (exec:exec, source-file mode, on the module's compile class path):
  * <pre>
- * java -cp CLASSPATH tools/ApiSignatures.java ARTIFACT_ID VERSION PACKAGING CLASSES_DIR API_FILE BOM_POM REPORT check|update
+ * java -cp CLASSPATH tools/ApiSignatures.java ARTIFACT_ID VERSION PACKAGING CLASSES_DIR API_FILE BOM_POM REPORT check|update [AUTOMATIC_MODULE_NAME|-]
  * </pre>
+ * A module whose jar has no descriptor but an {@code Automatic-Module-Name} (weft-spring-boot-starter,
+ * ADR 0080) passes that name as the last argument: its API is then every public type of every
+ * package, as the module system exports all packages of an automatic module.
  * It prints what it finds and writes it to REPORT; an enforcer rule of the parent POM fails the
  * build when REPORT exists.
  */
@@ -56,8 +59,8 @@ public final class ApiSignatures {
     private static final String UPDATE_COMMAND = "./dev api";
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 8 || !(args[7].equals("check") || args[7].equals("update"))) {
-            System.err.println("usage: ApiSignatures ARTIFACT_ID VERSION PACKAGING CLASSES_DIR API_FILE BOM_POM REPORT check|update");
+        if (args.length < 8 || args.length > 9 || !(args[7].equals("check") || args[7].equals("update"))) {
+            System.err.println("usage: ApiSignatures ARTIFACT_ID VERSION PACKAGING CLASSES_DIR API_FILE BOM_POM REPORT check|update [AUTOMATIC_MODULE_NAME|-]");
             System.exit(2);
         }
         String artifactId = args[0];
@@ -68,10 +71,11 @@ public final class ApiSignatures {
         Path bom = Path.of(args[5]);
         Path report = Path.of(args[6]);
         boolean update = args[7].equals("update");
+        String automaticName = args.length == 9 && !args[8].isBlank() && !args[8].equals("-") ? args[8] : null;
         Files.deleteIfExists(report);
         if (!packaging.equals("jar")) return; // the parent POM has no classes
 
-        List<String> problems = check(artifactId, version, classes, apiFile, bom, update);
+        List<String> problems = check(artifactId, version, classes, apiFile, bom, update, automaticName);
         if (!problems.isEmpty()) {
             // The build fails on the report's presence (an enforcer rule in the parent POM), so
             // Maven says so in one line instead of printing this process's exit as a stack trace.
@@ -83,7 +87,7 @@ public final class ApiSignatures {
     }
 
     private static List<String> check(String artifactId, String version, Path classes, Path apiFile, Path bom,
-                                      boolean update) throws IOException {
+                                      boolean update, String automaticName) throws IOException {
         List<String> problems = new ArrayList<>();
         String bomText = Files.readString(bom);
         if (!bomText.contains("<artifactId>" + artifactId + "</artifactId>")) {
@@ -95,15 +99,23 @@ public final class ApiSignatures {
                     + ", not the project's " + version + ": the BOM has no parent, so its version is written there too");
         }
         Path descriptor = classes.resolve("module-info.class");
-        if (!Files.isRegularFile(descriptor)) {
-            problems.add(artifactId + " is published but has no module-info.java, so its jar would have no JPMS "
-                    + "module name: add one, or mark the module unpublished in its pom.xml (docs/adr/0051-release-shape.md)");
-            return problems;
-        }
-
         ModuleDescriptor module;
-        try (InputStream in = Files.newInputStream(descriptor)) {
-            module = ModuleDescriptor.read(in);
+        if (Files.isRegularFile(descriptor)) {
+            if (automaticName != null) {
+                problems.add(artifactId + " has a module-info.java and names an Automatic-Module-Name (" + automaticName
+                        + "): keep one of them (docs/adr/0080)");
+                return problems;
+            }
+            try (InputStream in = Files.newInputStream(descriptor)) {
+                module = ModuleDescriptor.read(in);
+            }
+        } else if (automaticName != null) {
+            module = ModuleDescriptor.newAutomaticModule(automaticName).packages(packages(classes)).build();
+        } else {
+            problems.add(artifactId + " is published but has no module-info.java, so its jar would have no JPMS "
+                    + "module name: add one (or, for a jar meant for the class path, an Automatic-Module-Name: ADR 0080),"
+                    + " or mark the module unpublished in its pom.xml (docs/adr/0051-release-shape.md)");
+            return problems;
         }
         List<String> actual = render(artifactId, module, classes);
         if (update) {
@@ -120,6 +132,16 @@ public final class ApiSignatures {
             if (!expected.equals(actual)) problems.add(describeDifference(artifactId, apiFile, expected, actual));
         }
         return problems;
+    }
+
+    /** The packages of the compiled classes (the directories that hold a class file). */
+    private static Set<String> packages(Path classes) throws IOException {
+        try (Stream<Path> files = Files.walk(classes)) {
+            return files.filter(f -> f.toString().endsWith(".class") && !f.getFileName().toString().equals("module-info.class"))
+                    .map(f -> classes.relativize(f.getParent()).toString().replace(java.io.File.separatorChar, '.'))
+                    .filter(p -> !p.isEmpty())
+                    .collect(Collectors.toCollection(TreeSet::new));
+        }
     }
 
     private static String count(List<String> lines) {
@@ -139,14 +161,14 @@ public final class ApiSignatures {
         out.add("# The public API of " + artifactId + ", checked by ./mvnw verify (docs/adr/0050-api-signature-files.md).");
         out.add("# A difference fails the build: after a deliberate API change, run " + UPDATE_COMMAND
                 + " and commit this file with it.");
-        out.add("module " + module.name());
+        out.add((module.isAutomatic() ? "automatic module " : "module ") + module.name());
         module.requires().stream()
                 .filter(r -> r.modifiers().contains(ModuleDescriptor.Requires.Modifier.TRANSITIVE))
                 .map(r -> "  requires transitive " + r.name())
                 .sorted()
                 .forEach(out::add);
         moduleClasses = classes;
-        exported = module.exports().stream().filter(e -> !e.isQualified())
+        exported = module.isAutomatic() ? new TreeSet<>(module.packages()) : module.exports().stream().filter(e -> !e.isQualified())
                 .map(ModuleDescriptor.Exports::source).collect(Collectors.toCollection(TreeSet::new));
         exported.forEach(p -> out.add("  exports " + p));
 

@@ -54,6 +54,11 @@ final class Observers {
         ScopeObserver[] inherited = enclosing != null
                 ? (enclosing.observers == null ? NONE : enclosing.observers.list)
                 : global;
+        if (own != null) {
+            for (ScopeObserver o : inherited) {
+                if (o == own) own = null; // it sees this scope already: once is enough
+            }
+        }
         if (own == null) return inherited.length == 0 ? null : new Observers(inherited);
         ScopeObserver[] l = Arrays.copyOf(inherited, inherited.length + 1);
         l[inherited.length] = own;
@@ -74,7 +79,15 @@ final class Observers {
         for (ScopeObserver o : list) {
             try {
                 o.taskForked(s, task);
-                Callable<T> w = o.wrap(s, task, work);
+            } catch (Throwable t) {
+                report(t);
+            }
+        }
+        // The last observer wraps first, so the first one's wrapper is outermost on the task's
+        // thread: contexts nest in the order scopeOpened pushed them (a trace span, then an MDC).
+        for (int i = list.length - 1; i >= 0; i--) {
+            try {
+                Callable<T> w = list[i].wrap(s, task, work);
                 if (w != null) work = w;
             } catch (Throwable t) {
                 report(t);
@@ -105,7 +118,9 @@ final class Observers {
 
     void closed(Scope s, Duration elapsed, int tasks, int failures, ScopeSummary.Outcome outcome) {
         ScopeSummary summary = new ScopeSummary(elapsed, tasks, failures, outcome);
-        for (int i = 0; i < list.length; i++) {
+        // Last opened, first closed: an observer that pushed a thread-bound context in scopeOpened
+        // (a tracer's current span) pops it while what the observers after it pushed is gone.
+        for (int i = list.length - 1; i >= 0; i--) {
             try {
                 list[i].scopeClosed(s, states[i], summary);
             } catch (Throwable t) {

@@ -287,7 +287,10 @@ public final class Scope extends CancelNode {
 
         /**
          * An observer of this scope and every scope nested in it, besides the process-wide ones
-         * ({@link ScopeObserver#register}) and the enclosing scopes' (ADR 0031).
+         * ({@link ScopeObserver#register}) and the enclosing scopes' (ADR 0031). An observer the
+         * scope has already (the same instance, registered process-wide or given to an enclosing
+         * scope) is not added a second time. Observers see the scope in the order they were added,
+         * and are told it closed in the reverse order.
          */
         public Builder observer(ScopeObserver observer) {
             this.observer = Objects.requireNonNull(observer, "observer");
@@ -380,6 +383,10 @@ public final class Scope extends CancelNode {
         }
         boolean foreignInterrupt = scope.bodyFinished(bodyError);
         foreignInterrupt |= scope.awaitTasks();
+        // S1 for threads started on the tree's behalf (a loader's batches): the outermost scope
+        // ends them too. No task of the tree is left, so nothing forks into it or loads any more.
+        TreeDomain tree = scope.batchRoot == scope ? scope.tree : null;
+        if (tree != null) tree.closed();
         if (timer != null) timer.cancel();
         if (jumper != null) jumper.detach(scope);
 

@@ -67,6 +67,11 @@ final class TreeDomain implements Tree {
         return null;
     }
 
+    /** The outermost scope is closing, its tasks all ended (S1): the watchers end what they started. */
+    void closed() {
+        for (TreeWatcher w : watchers) w.treeClosed();
+    }
+
     @Override
     public Object root() {
         return root;

@@ -6,6 +6,7 @@ import jdk.jfr.Event;
 import jdk.jfr.EventType;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
 
 /**
  * weft-core's Java Flight Recorder events: a scope's life (a duration event, with its tasks,
@@ -27,6 +28,7 @@ final class WeftJfr {
     @Label("Weft Scope")
     @Category("Weft")
     @Description("A scope from its opening to its end: its tasks, failures and outcome")
+    @StackTrace(false) // one per scope or batch: the name says where; a stack would cost more than the event
     static final class ScopeEvent extends Event {
         @Label("Scope") String scope;
         @Label("Tasks") int tasks;

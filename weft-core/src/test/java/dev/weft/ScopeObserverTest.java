@@ -176,4 +176,66 @@ class ScopeObserverTest {
             assertThat(e.getString("message")).endsWith("enough");
         });
     }
+
+    /** Pushes its name on a shared thread-local stack when a scope opens and in each task; pops it after. */
+    static final class Pusher implements ScopeObserver {
+        static final ThreadLocal<java.util.ArrayDeque<String>> STACK = ThreadLocal.withInitial(java.util.ArrayDeque::new);
+        final String name;
+        final List<String> seen;
+
+        Pusher(String name, List<String> seen) {
+            this.name = name;
+            this.seen = seen;
+        }
+
+        @Override
+        public Object scopeOpened(Scope scope) {
+            STACK.get().push(name);
+            return null;
+        }
+
+        @Override
+        public <T> Callable<T> wrap(Scope scope, Task<?> task, Callable<T> work) {
+            return () -> {
+                STACK.get().push(name);
+                try {
+                    return work.call();
+                } finally {
+                    seen.add("in task, " + name + " pops " + STACK.get().pop());
+                }
+            };
+        }
+
+        @Override
+        public void scopeClosed(Scope scope, Object state, ScopeSummary summary) {
+            seen.add(name + " pops " + STACK.get().pop());
+        }
+    }
+
+    @Test
+    void observersNestLikeTheirContexts_firstOpenedIsLastClosedAndOutermostInTasks() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (ScopeObserver.Registration r = ScopeObserver.register(new Pusher("tracer", seen))) {
+            Scope.builder().name("nest").observer(new Pusher("mdc", seen)).run(s -> {
+                s.fork(() -> {
+                    seen.add("task sees " + List.copyOf(Pusher.STACK.get()));
+                    return null;
+                });
+                return null;
+            });
+        }
+        assertThat(seen).containsExactly("task sees [mdc, tracer]", "in task, mdc pops mdc", "in task, tracer pops tracer",
+                "mdc pops mdc", "tracer pops tracer");
+    }
+
+    @Test
+    void anObserverGivenAgainToAScopeThatHasItAlreadySeesTheScopeOnce() {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        Pusher tracer = new Pusher("tracer", seen);
+        try (ScopeObserver.Registration r = ScopeObserver.register(tracer)) {
+            Scope.builder().name("outer").observer(tracer).run(s -> Scope.builder().name("inner").observer(tracer).run(i -> null));
+        }
+        assertThat(seen).containsExactly("tracer pops tracer", "tracer pops tracer");
+        assertThat(Pusher.STACK.get()).isEmpty();
+    }
 }

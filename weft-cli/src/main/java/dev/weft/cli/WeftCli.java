@@ -41,9 +41,10 @@ import picocli.CommandLine.Spec;
  * service ({@code EventBus.replay}, {@code replayAll}).
  *
  * <p>The Redis URI comes from {@code --url} or {@code WEFT_REDIS_URL} (default
- * {@code redis://127.0.0.1:6379}); it may hold a user and password, which are never printed. A
- * JDBC URL may name the user ({@code ?user=..}, or {@code --jdbc-user}); the password comes from
- * {@code WEFT_JDBC_PASSWORD} (an option would show in the process list) or the URL.
+ * {@code redis://127.0.0.1:6379}) or is a Redis Cluster's ({@code redis-cluster://host:port,host:port});
+ * it may hold a user and password, which are never printed. A JDBC URL may name the user
+ * ({@code ?user=..}, or {@code --jdbc-user}); the password comes from {@code WEFT_JDBC_PASSWORD}
+ * (an option would show in the process list) or the URL.
  * Exit code 0 on success, 1 when Redis or the database fails (the message says why), 2 for bad usage.
  */
 @Command(name = "weft", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "weft 0.1.0",
@@ -51,7 +52,7 @@ import picocli.CommandLine.Spec;
         subcommands = {WeftCli.Show.class, WeftCli.Dead.class})
 public final class WeftCli {
 
-    @Option(names = "--url", scope = CommandLine.ScopeType.INHERIT, description = "Redis URI (redis://[user:password@]host:port, rediss:// for TLS); default: $WEFT_REDIS_URL or redis://127.0.0.1:6379")
+    @Option(names = "--url", scope = CommandLine.ScopeType.INHERIT, description = "Redis URI (redis://[user:password@]host:port, rediss:// for TLS, redis-cluster://host:port,host:port for a Redis Cluster); default: $WEFT_REDIS_URL or redis://127.0.0.1:6379")
     String url;
 
     @Option(names = "--stream", description = "the stream's key (default: ${DEFAULT-VALUE})", defaultValue = "weft:events", scope = CommandLine.ScopeType.INHERIT)

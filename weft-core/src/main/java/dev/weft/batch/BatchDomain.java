@@ -28,6 +28,13 @@ final class BatchDomain implements TreeWatcher {
      * siblings "blocked" and send the next level's first key alone.
      */
     private final AtomicInteger completing = new AtomicInteger();
+    /**
+     * The batches started for this tree, kept until their thread has terminated (not merely
+     * finished its work: S1 is about threads), pruned as new ones start. Guarded by this.
+     */
+    private final List<BatchRun<?, ?>> running = new ArrayList<>(2);
+    /** Set once the tree's outermost scope closes: no batch starts after that. Guarded by this. */
+    private boolean closed;
 
     BatchDomain(Tree tree) {
         this.tree = tree;
@@ -92,6 +99,41 @@ final class BatchDomain implements TreeWatcher {
             return;
         }
         for (int i = 0; i < waiting.size(); i++) waiting.get(i).dispatchIf(ids.get(i), DispatchReason.QUIESCENCE);
+    }
+
+    /**
+     * Starts {@code run}'s thread unless the tree has closed (then returns false, and the caller
+     * fails the keys: nobody in the tree waits for them any more). Under the lock that
+     * {@link #treeClosed} takes, so a batch is either refused or seen, started, by the close.
+     */
+    synchronized boolean launch(BatchRun<?, ?> run, Thread thread) {
+        if (closed) return false;
+        if (running.size() >= 8) running.removeIf(BatchRun::ended); // a long-lived tree sends many
+        running.add(run);
+        thread.start();
+        return true;
+    }
+
+    /**
+     * S1 for batch threads: the tree's outermost scope is closing and every task of the tree has
+     * ended, so no key of a batch still running or waiting has a caller left. Batches not sent are
+     * dropped (their timers cancelled); batches running are cancelled (their function sees a
+     * cancellation point, as any Weft code does) and waited for, so that no thread started for
+     * the tree is alive once its {@code run} returns. Waits uninterruptibly, as the scope waits
+     * for its tasks' threads, and gives an interrupt back.
+     */
+    @Override
+    public void treeClosed() {
+        List<BatchRun<?, ?>> runs;
+        synchronized (this) {
+            closed = true;
+            runs = new ArrayList<>(running);
+        }
+        for (LoaderState<?, ?> s : states.values()) s.dropPending();
+        for (BatchRun<?, ?> r : runs) r.abandon();
+        boolean interrupted = false;
+        for (BatchRun<?, ?> r : runs) interrupted |= r.join();
+        if (interrupted) Thread.currentThread().interrupt();
     }
 
     /** The tree is busy with keys waiting: only the delay can send them now (see LoaderState.add). */

@@ -6,6 +6,7 @@ import jdk.jfr.Event;
 import jdk.jfr.EventType;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
+import jdk.jfr.StackTrace;
 
 /**
  * The Flight Recorder event of a loader batch (ADR 0031), from the call of the batch function
@@ -20,6 +21,7 @@ final class BatchJfr {
     @Label("Weft Loader Batch")
     @Category("Weft")
     @Description("A batch a Loader sent: its keys, why it was sent, and whether it failed")
+    @StackTrace(false) // one per scope or batch: the name says where; a stack would cost more than the event
     static final class BatchEvent extends Event {
         @Label("Loader") String loader;
         @Label("Batch") long number;

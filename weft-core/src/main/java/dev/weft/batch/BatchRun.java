@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One batch sent: runs the batch function on a virtual thread of its own, in a root scope of its
@@ -32,8 +33,13 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
     private final WeftClock.Scheduled delayTimer;
     private long number;
     /** Set once this batch starts handing out outcomes (see {@code BatchDomain.completing}). */
-    private final java.util.concurrent.atomic.AtomicBoolean completing = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean completing = new AtomicBoolean();
     private Map<Object, LoadSlot<K, V>> byKey; // for PerKey results
+    private Thread thread;
+    /** The batch's own scope while its function runs (for {@link #abandon}). */
+    private volatile Scope scope;
+    /** Set when the tree closed while this batch ran: its scope is cancelled as soon as it exists. */
+    private volatile boolean abandoned;
 
     BatchRun(LoaderState<K, V> state, List<LoadSlot<K, V>> slots, DispatchReason reason, WeftClock.Scheduled delayTimer) {
         this.state = state;
@@ -49,7 +55,54 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
         number = loader.stats.dispatched(slots.size(), reason);
         Thread t = Kernel.get().newThread(this); // virtual (ADR 0025 explains the indirection)
         t.setName(loader.name() + "-batch-" + number);
-        t.start();
+        thread = t;
+        if (state.domain == null) {
+            t.start();
+        } else if (!state.domain.launch(this, t)) {
+            // A delay timer fired as the tree closed: nobody is left to wait for these keys.
+            for (LoadSlot<K, V> s : slots) s.fail("loader '" + loader.name() + "': batch " + number + " was not sent: its scope tree closed first", null);
+            state.batchEnded(slots);
+        }
+    }
+
+    /**
+     * The tree closed while this batch's thread was alive (S1). If a key still has no outcome, no
+     * caller waits for it any more: cancel the batch's scope, so that it ends soon. If every key
+     * has one, the batch is only finishing (its listener, its thread's exit): it is left alone and
+     * just waited for, so that a request that went well records no cancellation.
+     */
+    void abandon() {
+        boolean owesOutcomes = false;
+        for (LoadSlot<K, V> s : slots) {
+            if (!s.isDone()) {
+                owesOutcomes = true;
+                break;
+            }
+        }
+        if (!owesOutcomes) return;
+        abandoned = true;
+        Scope s = scope;
+        if (s != null) s.cancel(CLOSED);
+    }
+
+    private static final String CLOSED = "the scope tree it was sent for closed: no caller waits for its keys";
+
+    /** True once this batch's thread has terminated. */
+    boolean ended() {
+        return !thread.isAlive();
+    }
+
+    /** Waits for this batch's thread to end, ignoring interrupts; true if interrupted meanwhile. */
+    boolean join() {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                return interrupted;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
     }
 
     @Override
@@ -66,6 +119,8 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
             Scope.Builder b = Scope.builder().name(loader.name() + "-batch-" + number).clock(clock);
             if (loader.batchTimeout != null) b.timeout(loader.batchTimeout);
             b.run(scope -> {
+                this.scope = scope;
+                if (abandoned) scope.cancel(CLOSED);
                 call(keys);
                 return null;
             });

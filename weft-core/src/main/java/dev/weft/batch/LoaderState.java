@@ -239,6 +239,32 @@ final class LoaderState<K, V> {
         }
     }
 
+    /**
+     * The tree closed (S1): the batch being filled, if any, is never sent. Its keys have no
+     * caller left; they fail, so that nothing could wait on them forever.
+     */
+    void dropPending() {
+        List<LoadSlot<K, V>> dropped;
+        WeftClock.Scheduled timer;
+        lock.lock();
+        try {
+            if (pending == null) return;
+            dropped = pending;
+            timer = delayTimer;
+            pending = null;
+            pendingIdHint = -1;
+            delayTimer = null;
+            if (domain != null) domain.pendingTaken();
+            for (LoadSlot<K, V> s : dropped) slots.remove(s.normalizedKey, s);
+        } finally {
+            lock.unlock();
+        }
+        if (timer != null) timer.cancel();
+        for (LoadSlot<K, V> s : dropped) {
+            s.fail("loader '" + loader.name() + "': key " + s.key + " was not sent: its scope tree closed first", null);
+        }
+    }
+
     /** After a batch: drop the slots that must not answer later loads (failed, or cache off). */
     void batchEnded(List<LoadSlot<K, V>> batch) {
         lock.lock();

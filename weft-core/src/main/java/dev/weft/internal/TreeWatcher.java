@@ -14,4 +14,12 @@ public interface TreeWatcher {
      * block; it may call {@link Tree#isQuiescent()}.
      */
     void onQuiescenceChance();
+
+    /**
+     * The tree's outermost scope is closing: every task of the tree has ended and its thread has
+     * terminated. A watcher that started threads for the tree ends them here and waits for them
+     * (S1: nothing started for a scope outlives its {@code run}); it may block, and is called once,
+     * on the thread of the outermost scope, before that scope's {@code run} returns.
+     */
+    default void treeClosed() {}
 }

@@ -1,14 +1,17 @@
 package dev.weft.batch;
 
+import dev.weft.CancelReason;
 import dev.weft.Cancelled;
 import dev.weft.DeadlineExceeded;
 import dev.weft.ExceptionGroup;
 import dev.weft.FakeClock;
 import dev.weft.Scope;
 import dev.weft.ScopeBody;
+import dev.weft.ScopeObserver;
 import dev.weft.Task;
 import dev.weft.TaskCancelledException;
 import dev.weft.TestSupport;
+import dev.weft.Weft;
 import static dev.weft.batch.LoaderTestSupport.NEVER;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -21,10 +24,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.FutureTask;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** B2 (de-duplication, caches), B3 (per-key outcomes, failed batches), B4 (cancelled waiters), B5 (statistics, listener). */
@@ -49,6 +55,86 @@ class LoaderContractTest {
             public void invalidate(Object key) { store.remove(key); }
             public void invalidateAll() { store.clear(); }
         };
+    }
+
+    // ------------------------------------------------------------------ S1 for batch threads
+
+    @Test
+    void s1_noBatchThreadOfATreeIsAliveWhenItsScopeReturns() {
+        // The threads a loader starts on behalf of a tree are the tree's too: when its outermost
+        // scope returns, they have ended (a thread-leak check sees none). The listener keeps each
+        // batch thread busy a little after its keys are out, which is when the tree's tasks, and
+        // before the fix its scope, could already be done (38 of 50 rounds left one alive).
+        Queue<Thread> batchThreads = new ConcurrentLinkedQueue<>();
+        Loader<Long, String> slowToFinish = Loader.builder(calls.recording("slow", (Long id) -> "v" + id))
+                .maxDelay(NEVER).listener(new BatchListener() {
+                    @Override
+                    public void dispatched(Batch batch) {
+                        batchThreads.add(Thread.currentThread());
+                    }
+
+                    @Override
+                    public void completed(Batch batch, Duration elapsed, Throwable failure) {
+                        for (int i = 0; i < 2_000; i++) Thread.yield(); // still busy after the keys are out
+                    }
+                }).build();
+        Queue<String> cancelled = new ConcurrentLinkedQueue<>();
+        ScopeObserver.Registration watching = ScopeObserver.register(new ScopeObserver() {
+            @Override
+            public void scopeCancelled(Scope scope, CancelReason reason) {
+                if (scope.name().contains("-batch-")) cancelled.add(scope.name() + ": " + reason);
+            }
+        });
+        int alive = 0;
+        for (int round = 0; round < 50; round++) {
+            inScope(scope -> {
+                for (long k = 0; k < 4; k++) {
+                    long key = k;
+                    scope.fork(() -> slowToFinish.load(key));
+                }
+                return null;
+            });
+            assertThat(batchThreads).as("round %d sent its batch", round).isNotEmpty();
+            for (Thread t : batchThreads) if (t.isAlive()) alive++;
+            batchThreads.clear();
+        }
+        watching.close();
+        assertThat(alive).as("batch threads alive after their tree's scope returned, in 50 rounds").isZero();
+        // A batch that gave every key its outcome is waited for, not cancelled: a request that
+        // went well records no cancellation (in Flight Recorder or an observer).
+        assertThat(cancelled).isEmpty();
+    }
+
+    @Test
+    void s1_aBatchStillRunningWhenItsTreeClosesIsCancelledAndWaitedFor() throws Exception {
+        // The only caller gave up (its scope was cancelled): the batch has no caller left. When
+        // the tree closes, the batch is cancelled, and run returns once its thread has ended,
+        // instead of leaving it running behind the scope.
+        CountDownLatch entered = new CountDownLatch(1);
+        AtomicReference<Thread> batchThread = new AtomicReference<>();
+        AtomicReference<Throwable> batchSaw = new AtomicReference<>();
+        Loader<Long, String> hung = Loader.<Long, String>builder(keys -> {
+            batchThread.set(Thread.currentThread());
+            entered.countDown();
+            try {
+                Weft.sleep(Duration.ofHours(1)); // a call that would hang, but is cancellable
+            } catch (Cancelled c) {
+                batchSaw.set(c);
+                throw c;
+            }
+            return Map.of();
+        }).name("hung").maxDelay(Duration.ZERO).build(); // sent at once: the body waits outside Weft
+
+        Scope.builder().moveOn(scope -> {
+            scope.fork(() -> hung.load(1L));
+            entered.await();
+            scope.cancel("the caller gave up");
+            return null;
+        });
+
+        assertThat(batchThread.get().isAlive()).as("the batch thread after run returned").isFalse();
+        assertThat(batchSaw.get()).isInstanceOf(Cancelled.class);
+        assertThat(((Cancelled) batchSaw.get()).reason().toString()).contains("scope tree it was sent for closed");
     }
 
     @Test
@@ -345,26 +431,54 @@ class LoaderContractTest {
     }
 
     @Test
-    void b4_aBatchWhoseWaitersAllLeftStillCompletes() throws Throwable {
+    void b4s1_aBatchWhoseCallersAllLeftEndsBeforeTheirTreesScopeReturns() throws Throwable {
+        // Every caller of the batch gave up: nobody in the tree waits for it, so the tree's close
+        // cancels it (B4 protects callers still waiting, and none is) and waits for its thread
+        // (S1). A batch that ignores the cancellation is waited for all the same.
         CountDownLatch inBatch = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch finished = new CountDownLatch(1);
+        AtomicReference<Boolean> batchInterrupted = new AtomicReference<>();
+        CountDownLatch sawInterrupt = new CountDownLatch(1);
         Loader<Long, String> slow = Loader.<Long, String>builder(keys -> {
             inBatch.countDown();
-            release.await();
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    release.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // this batch function carries on regardless
+                    sawInterrupt.countDown();
+                }
+            }
+            batchInterrupted.set(interrupted);
             finished.countDown();
             return Map.of(1L, "v1");
         }).maxDelay(NEVER).build();
-        java.util.concurrent.atomic.AtomicReference<Scope> request = new java.util.concurrent.atomic.AtomicReference<>();
-        FutureTask<Throwable> run = TestSupport.inThread(() -> catchThrowable(() -> inScope(scope -> {
-            request.set(scope);
-            return slow.load(1L);
-        })));
+        AtomicReference<Scope> request = new AtomicReference<>();
+        AtomicReference<Long> unfinishedWhenRunReturned = new AtomicReference<>();
+        CountDownLatch callerLeft = new CountDownLatch(1);
+        FutureTask<Throwable> run = TestSupport.inThread(() -> {
+            Throwable t = catchThrowable(() -> inScope(scope -> {
+                request.set(scope);
+                try {
+                    return slow.load(1L);
+                } finally {
+                    callerLeft.countDown();
+                }
+            }));
+            unfinishedWhenRunReturned.set(finished.getCount());
+            return t;
+        });
         TestSupport.await(inBatch);
         request.get().cancel("give up");
-        assertThat(TestSupport.outcome(run)).isInstanceOf(Cancelled.class); // the scope ended while the batch runs
+        TestSupport.await(callerLeft);
+        TestSupport.await(sawInterrupt); // the close cancelled the batch, which goes on all the same
         release.countDown();
-        TestSupport.await(finished);
+        assertThat(TestSupport.outcome(run)).isInstanceOf(Cancelled.class);
+        assertThat(unfinishedWhenRunReturned.get()).as("batches not finished when run returned").isZero();
+        assertThat(batchInterrupted.get()).as("the batch was cancelled by the close").isTrue();
     }
 
     // ------------------------------------------------------------------ B5

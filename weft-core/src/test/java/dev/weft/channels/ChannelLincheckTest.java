@@ -6,12 +6,14 @@ import static dev.weft.LincheckSupport.scenario;
 
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.jetbrains.lincheck.datastructures.IntGen;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Param;
 import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * C1, C2: the operations of a {@code Channel.bounded(2)} are linearizable against a plain
@@ -38,6 +40,10 @@ import org.junit.jupiter.api.Test;
  * build Weft's types and a failure report reads plainly.
  */
 @Param(name = "element", gen = IntGen.class, conf = "1:4")
+// Lincheck runs a fixed number of scenarios; on a 2-core machine busy with other work they take
+// several times their usual 10-20 s, so these tests get 3 minutes instead of the default 30 s
+// (a hang still fails, later).
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
 public class ChannelLincheckTest {
 
     private final Channel<Integer> channel = Channel.bounded(2);

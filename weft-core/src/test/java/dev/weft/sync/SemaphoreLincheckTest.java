@@ -6,10 +6,12 @@ import static dev.weft.LincheckSupport.scenario;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
 import org.jetbrains.lincheck.datastructures.Validate;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * C6: a {@code Semaphore(1, 2)} (one permit free, at most two) is linearizable against a plain
@@ -27,6 +29,10 @@ import org.junit.jupiter.api.Test;
  * operation and an interrupt under the model checker; not tried) is left to
  * {@link PrimitivesContractTest} and {@link PrimitivesStressTest}.
  */
+// Lincheck runs a fixed number of scenarios; on a 2-core machine busy with other work they take
+// several times their usual 10-20 s, so these tests get 3 minutes instead of the default 30 s
+// (a hang still fails, later).
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
 public class SemaphoreLincheckTest {
 
     private final Semaphore semaphore = new Semaphore(1, 2);

@@ -137,6 +137,8 @@ public final class EventBus implements AutoCloseable {
     /** For each declared type an {@link Outbox} takes: that outbox (ADR 0040); empty without one. */
     private final Map<Class<?>, Outbox> outboxFor;
     private final Supplier<Map<String, String>> trace;
+    /** Metrics and traces (weft-micrometer), or null: then they cost a null check per envelope and per try. */
+    final EventObserver observer;
     /** Deterministic mode (for tests): everything runs on the calling thread. */
     final boolean synchronous;
 
@@ -186,6 +188,7 @@ public final class EventBus implements AutoCloseable {
         this.transportedBy = Map.copyOf(transported);
         this.outboxFor = Map.copyOf(outboxes);
         this.trace = b.trace;
+        this.observer = b.observer;
         this.synchronous = b.synchronous;
         // A random 64-bit prefix per bus (version-4 UUID layout) and a sequence: unique ids
         // without a SecureRandom call per event.
@@ -323,8 +326,27 @@ public final class EventBus implements AutoCloseable {
 
     /** A new envelope for {@code payload}: a fresh id, the clock's time now, the trace context here. */
     Envelope<?> newEnvelope(Object payload, EventType<?> type) {
+        Map<String, String> context = trace.get();
+        if (observer != null) context = observedTrace(type.name(), context);
         return new Envelope<>(new UUID(idPrefix, 0x8000_0000_0000_0000L | idSeq.incrementAndGet()),
-                type.name(), clock.instant(), trace.get(), payload);
+                type.name(), clock.instant(), context, payload);
+    }
+
+    /** The observer's trace context for an event; the given one if the observer fails (it must not fail an emit). */
+    private Map<String, String> observedTrace(String name, Map<String, String> context) {
+        try {
+            Map<String, String> observed = observer.trace(name, context == null ? Map.of() : context);
+            return observed != null ? observed : context;
+        } catch (RuntimeException | Error bug) {
+            reportObserverFailure(bug);
+            return context;
+        }
+    }
+
+    /** An observer's exception changes nothing (see {@link EventObserver}); it goes to the thread's uncaught-exception handler. */
+    static void reportObserverFailure(Throwable bug) {
+        Thread t = Thread.currentThread();
+        t.getUncaughtExceptionHandler().uncaughtException(t, bug);
     }
 
     DispatchPolicy policyOf(EventType<?> type) {
@@ -807,6 +829,7 @@ public final class EventBus implements AutoCloseable {
         private EncodedDeadLetterStore encodedDeadLetters;
         private EventCodec codec;
         private Supplier<Map<String, String>> trace = () -> TRACE.find().orElse(Map.of());
+        private EventObserver observer;
         private final List<TransportSpec> transports = new ArrayList<>();
         private Outbox outbox;
         private String outboxPattern;
@@ -922,6 +945,16 @@ public final class EventBus implements AutoCloseable {
         /** Where trace context comes from at emit; default: {@link EventBus#TRACE} of the current scope. */
         public Builder traceContext(Supplier<Map<String, String>> trace) {
             this.trace = Objects.requireNonNull(trace, "trace");
+            return this;
+        }
+
+        /**
+         * Watches the bus for metrics and traces: adds to each event's trace context and runs
+         * around each try of a handler (see {@link EventObserver}; weft-micrometer has one).
+         * One per bus; a second call replaces the first.
+         */
+        public Builder observer(EventObserver observer) {
+            this.observer = Objects.requireNonNull(observer, "observer");
             return this;
         }
 

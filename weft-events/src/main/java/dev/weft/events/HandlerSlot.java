@@ -1,5 +1,6 @@
 package dev.weft.events;
 
+import dev.weft.events.transport.Envelope;
 import dev.weft.events.transport.TransportClosedException;
 import dev.weft.events.transport.TransportException;
 import dev.weft.RetryPolicy;
@@ -272,7 +273,8 @@ final class HandlerSlot {
         while (true) {
             attempts++;
             try {
-                invoker.invoke(f);
+                if (bus.observer == null) invoker.invoke(f);
+                else new ObservedRun(f, attempts).run();
                 count(SUCCEEDED);
                 attempts = 0;
                 return true;
@@ -290,6 +292,75 @@ final class HandlerSlot {
                 retrying = f;
                 resumeAfter(wait);
                 return false;
+            }
+        }
+    }
+
+    /**
+     * One try under the bus's {@link EventObserver}: the try's outcome is the handler's alone,
+     * whatever the observer throws; a handler the observer skipped runs anyway.
+     */
+    private final class ObservedRun implements EventObserver.HandlerRun {
+        private final InFlight f;
+        private final int attempt;
+        private boolean proceeded;
+        private Throwable failure;
+
+        ObservedRun(InFlight f, int attempt) {
+            this.f = f;
+            this.attempt = attempt;
+        }
+
+        void run() throws Exception {
+            try {
+                bus.observer.handle(this);
+            } catch (Throwable t) {
+                if (!proceeded || t != failure) EventBus.reportObserverFailure(t);
+            }
+            if (!proceeded) {
+                EventBus.reportObserverFailure(new IllegalStateException("the EventObserver " + bus.observer.getClass().getName()
+                        + " did not call proceed() for handler '" + name + "'; the handler ran without it"));
+                proceed();
+            }
+            if (failure instanceof Exception e) throw e;
+            if (failure instanceof Error e) throw e;
+            if (failure != null) throw new IllegalStateException(failure);
+        }
+
+        @Override
+        public String handler() {
+            return name;
+        }
+
+        @Override
+        public String event() {
+            return f.type != null ? f.type.name() : f.envelope().name();
+        }
+
+        @Override
+        public Envelope<?> envelope() {
+            return f.envelope();
+        }
+
+        @Override
+        public int attempt() {
+            return attempt;
+        }
+
+        @Override
+        public boolean remote() {
+            return f.remote;
+        }
+
+        @Override
+        public void proceed() throws Exception {
+            if (proceeded) throw new IllegalStateException("proceed() was called twice for one try of handler '" + name + "'");
+            proceeded = true;
+            try {
+                invoker.invoke(f);
+            } catch (Throwable t) {
+                failure = t;
+                throw t;
             }
         }
     }

@@ -15,10 +15,10 @@ class ApiShapeTest {
     void eventsAndTheBus() {
         assertThat(SHAPE.publicTypes("dev.weft.events")).containsExactlyInAnyOrder(
                 "BusStatistics", "DeadLetter", "DeadLetterStore", "DispatchPolicy", "Event", "EventBus", "EventHandler",
-                "EventName", "EventRejectedException", "EventType", "FullPolicy", "HandlerMode",
+                "EventName", "EventObserver", "EventRejectedException", "EventType", "FullPolicy", "HandlerMode",
                 "Property", "Subscription");
         assertThat(SHAPE.publicNestedTypes("dev.weft.events")).containsExactlyInAnyOrder(
-                "BusStatistics.Handler", "EventBus.Builder", "EventBus.HandlerBuilder", "EventRejectedException.Reason",
+                "BusStatistics.Handler", "EventBus.Builder", "EventBus.HandlerBuilder", "EventObserver.HandlerRun", "EventRejectedException.Reason",
                 "Property.Change");
     }
 
@@ -37,8 +37,9 @@ class ApiShapeTest {
 
     @Test
     void theWorker() {
-        assertThat(SHAPE.publicTypes("dev.weft.events.worker")).containsExactlyInAnyOrder("Worker", "WorkerStatistics");
-        assertThat(SHAPE.publicNestedTypes("dev.weft.events.worker")).containsExactly("Worker.Builder");
+        assertThat(SHAPE.publicTypes("dev.weft.events.worker")).containsExactlyInAnyOrder("Worker", "WorkerObserver", "WorkerStatistics");
+        assertThat(SHAPE.publicNestedTypes("dev.weft.events.worker")).containsExactlyInAnyOrder("Worker.Builder",
+                "WorkerObserver.DeliveryRun", "WorkerObserver.Outcome");
     }
 
     @Test

@@ -30,6 +30,7 @@ import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.examples.SightingsClient.Answer;
 import dev.weft.examples.SightingsClient.Collected;
 import dev.weft.examples.SightingsClient.Report;
+import dev.weft.kafka.KafkaTransport;
 import dev.weft.redis.RedisStreamsTransport;
 import dev.weft.events.worker.Worker;
 import java.io.IOException;
@@ -69,13 +70,15 @@ import java.util.stream.Collectors;
  * transport is back, none lost and none dead-lettered.
  *
  * <p>The transport is in memory by default, and Redis Streams when {@code WEFT_REDIS_URL} is set
- * ({@code redis://[user:password@]host:port}): then workers in other processes share the events,
- * and none is lost if one dies.
+ * ({@code redis://[user:password@]host:port}), or Kafka when {@code WEFT_KAFKA_BOOTSTRAP} is set
+ * ({@code host:port[,host:port...]}; it wins over the Redis URL): then workers in other processes
+ * share the events, and none is lost if one dies.
  *
  * <p>{@link #main} starts the service on a free port and sends four reports through the channel
  * pipeline of {@link SightingsClient}, all within a deadline; it prints what happened, in the order
  * it happened, and stops. Run it with {@code ./dev example}; with Redis, put
- * {@code WEFT_REDIS_URL=redis://127.0.0.1:6379} in front.
+ * {@code WEFT_REDIS_URL=redis://127.0.0.1:6379} in front; with Kafka,
+ * {@code WEFT_KAFKA_BOOTSTRAP=127.0.0.1:9092}.
  */
 public final class SightingsService implements AutoCloseable {
 
@@ -97,6 +100,7 @@ public final class SightingsService implements AutoCloseable {
     private final PrintStream story;
     private final Transport transport;
     private final String transportDescription;
+    private final String transportShort;
     private final JdbcDataSource database = new JdbcDataSource();
     private final JdbcOutbox outbox;
     private final StagedOutage outage;
@@ -113,13 +117,23 @@ public final class SightingsService implements AutoCloseable {
     private final Semaphore workerHandled = new Semaphore(0);
     private final Semaphore exchangesDone = new Semaphore(0); // released when a handler has told its part of the story
 
-    private SightingsService(String redisUrl, PrintStream story) throws IOException {
+    private SightingsService(String redisUrl, String kafkaBootstrap, PrintStream story) throws IOException {
         this.story = story;
-        boolean redis = redisUrl != null && !redisUrl.isBlank();
-        transport = redis ? RedisStreamsTransport.builder(redisUrl).stream(STREAM).build() : InMemoryTransport.create();
-        transportDescription = redis
-                ? "Redis Streams (stream '" + STREAM + "' at " + withoutPassword(redisUrl) + ")"
-                : "the in-memory transport (this process only; set WEFT_REDIS_URL=redis://host:port to use Redis Streams)";
+        boolean kafka = kafkaBootstrap != null && !kafkaBootstrap.isBlank();
+        boolean redis = !kafka && redisUrl != null && !redisUrl.isBlank();
+        if (kafka) {
+            transport = KafkaTransport.builder(kafkaBootstrap).topic(STREAM).build();
+            transportDescription = "Kafka (topic '" + STREAM + "' at " + kafkaBootstrap.trim() + ")";
+            transportShort = "Kafka at " + kafkaBootstrap.trim();
+        } else if (redis) {
+            transport = RedisStreamsTransport.builder(redisUrl).stream(STREAM).build();
+            transportDescription = "Redis Streams (stream '" + STREAM + "' at " + withoutPassword(redisUrl) + ")";
+            transportShort = "Redis Streams at " + withoutPassword(redisUrl);
+        } else {
+            transport = InMemoryTransport.create();
+            transportDescription = "the in-memory transport (this process only; set WEFT_REDIS_URL=redis://host:port to use Redis Streams)";
+            transportShort = "the in-memory transport";
+        }
         JacksonEventCodec codec = new JacksonEventCodec();
         EventType<SightingReported> type = EventType.of(SightingReported.class)
                 .validatedBy(s -> s.count() >= 1 ? null : "count must be at least 1, got " + s.count());
@@ -163,7 +177,15 @@ public final class SightingsService implements AutoCloseable {
 
     /** Starts the service on a free port; Redis Streams if {@code redisUrl} is set, else in memory. */
     public static SightingsService start(String redisUrl, PrintStream story) throws IOException {
-        return new SightingsService(redisUrl, story);
+        return new SightingsService(redisUrl, null, story);
+    }
+
+    /**
+     * Starts the service on a free port; Kafka if {@code kafkaBootstrap} ({@code host:port,...}) is
+     * set, else Redis Streams if {@code redisUrl} is set, else in memory.
+     */
+    public static SightingsService start(String redisUrl, String kafkaBootstrap, PrintStream story) throws IOException {
+        return new SightingsService(redisUrl, kafkaBootstrap, story);
     }
 
     /** The HTTP handler: runs inside the request's scope, thanks to the filter. */
@@ -291,13 +313,18 @@ public final class SightingsService implements AutoCloseable {
     }
 
     public static void main(String[] args) throws Exception {
-        run(System.out, System.getenv("WEFT_REDIS_URL"));
+        run(System.out, System.getenv("WEFT_REDIS_URL"), System.getenv("WEFT_KAFKA_BOOTSTRAP"));
     }
 
     /** Runs the demo: the service, the client pipeline, the events after the responses; prints the story. */
     static Outcome run(PrintStream out, String redisUrl) throws IOException {
+        return run(out, redisUrl, null);
+    }
+
+    /** As {@link #run(PrintStream, String)}, on Kafka when {@code kafkaBootstrap} is set. */
+    static Outcome run(PrintStream out, String redisUrl, String kafkaBootstrap) throws IOException {
         long started = System.nanoTime();
-        try (SightingsService service = start(redisUrl, out); HttpClient http = HttpClient.newHttpClient()) {
+        try (SightingsService service = start(redisUrl, kafkaBootstrap, out); HttpClient http = HttpClient.newHttpClient()) {
             out.println("sightings service on " + service.address() + "; events go through " + service.transportDescription());
             service.outage.begin();
             out.println("[outbox] staging a transport outage: the transport refuses every publish until the reports are answered");
@@ -335,15 +362,14 @@ public final class SightingsService implements AutoCloseable {
                             + service.bus.deadLetters().size() + " dead letters, " + service.pendingInOutbox() + " events left in the outbox");
                     out.println("final statistics: " + statistics + " (" + statistics.values().stream().mapToInt(Integer::intValue).sum()
                             + " birds from " + accepted.size() + " accepted reports)");
-                    out.println("done in " + (System.nanoTime() - started) / 1_000_000 + " ms; events went through "
-                            + (redisUrl == null || redisUrl.isBlank() ? "the in-memory transport" : "Redis Streams at " + withoutPassword(redisUrl)));
-                    return new Outcome(c, statistics, statisticsSaw, workerSaw, bus, redisUrl != null && !redisUrl.isBlank());
+                    out.println("done in " + (System.nanoTime() - started) / 1_000_000 + " ms; events went through " + service.transportShort);
+                    return new Outcome(c, statistics, statisticsSaw, workerSaw, bus, service.transport instanceof RedisStreamsTransport);
                 });
             } catch (DeadlineExceeded late) {
                 var w = service.worker.statistics();
                 out.println("not done within " + DEADLINE.toSeconds() + " s: the worker handled " + w.handled() + " events and met "
-                        + w.transportErrors() + " transport errors" + (w.transportErrors() > 0 && redisUrl != null
-                        ? " (is Redis running at " + withoutPassword(redisUrl) + "?)" : "") + "; bus: " + service.bus.statistics());
+                        + w.transportErrors() + " transport errors" + (w.transportErrors() > 0
+                        ? " (is it running: " + service.transportShort + "?)" : "") + "; bus: " + service.bus.statistics());
                 throw late;
             }
         }

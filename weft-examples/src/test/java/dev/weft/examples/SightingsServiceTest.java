@@ -27,10 +27,14 @@ class SightingsServiceTest {
     private record Run(Outcome outcome, String text, List<String> lines) {}
 
     private static Run run(String redisUrl) throws Exception {
+        return run(redisUrl, null);
+    }
+
+    private static Run run(String redisUrl, String kafkaBootstrap) throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         Outcome outcome;
         try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8)) {
-            outcome = SightingsService.run(out, redisUrl);
+            outcome = SightingsService.run(out, redisUrl, kafkaBootstrap);
         }
         String text = bytes.toString(StandardCharsets.UTF_8);
         return new Run(outcome, text, text.lines().toList());

@@ -79,7 +79,7 @@ public final class RedisBroadcast implements Transport {
         this.channel = b.channel;
         this.name = b.name != null ? b.name : "redis-broadcast:" + b.channel;
         this.bufferSize = b.bufferSize;
-        this.link = new RedisLink(name, b.rawUri, b.uri, b.commandTimeout);
+        this.link = new RedisLink(name, b.rawUri, b.target, b.commandTimeout);
         this.log = b.logger;
     }
 
@@ -301,7 +301,7 @@ public final class RedisBroadcast implements Transport {
     /** Configures a {@link RedisBroadcast}. */
     public static final class Builder {
         private final String rawUri;
-        private final io.lettuce.core.RedisURI uri;
+        private final RedisUris.Target target;
         private String channel = "weft:broadcast";
         private String name;
         private int bufferSize = 10_000;
@@ -311,7 +311,7 @@ public final class RedisBroadcast implements Transport {
         private Builder(String redisUri) {
             RedisStreamsTransport.Builder parsed = RedisStreamsTransport.builder(redisUri); // same URI rules and messages
             this.rawUri = redisUri;
-            this.uri = parsed.uri();
+            this.target = parsed.target();
         }
 
         /** The pub/sub channel; default {@code weft:broadcast}. */

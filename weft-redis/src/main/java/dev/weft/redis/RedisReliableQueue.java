@@ -6,7 +6,6 @@ import dev.weft.events.transport.TransportException;
 import io.lettuce.core.LMoveArgs;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -52,14 +51,15 @@ public final class RedisReliableQueue implements AutoCloseable {
     private volatile boolean closed;
 
     private RedisReliableQueue(Builder b) {
-        this.queue = b.queue;
+        this.link = new RedisLink("redis-queue:" + b.queue, b.rawUri, b.target, b.commandTimeout);
+        // On a cluster {<queue>}: BLMOVE and LMOVE between the queue and a processing list need one slot.
+        this.queue = link.slotKey(b.queue);
         this.consumer = b.consumer;
-        this.processing = b.queue + ":processing:" + b.consumer;
-        this.alive = b.queue + ":alive:" + b.consumer;
-        this.consumers = b.queue + ":consumers";
+        this.processing = queue + ":processing:" + b.consumer;
+        this.alive = queue + ":alive:" + b.consumer;
+        this.consumers = queue + ":consumers";
         this.staleAfter = b.staleAfter;
         this.commandTimeout = b.commandTimeout;
-        this.link = new RedisLink("redis-queue:" + b.queue, b.rawUri, b.uri, b.commandTimeout);
         this.log = b.logger;
     }
 
@@ -90,7 +90,7 @@ public final class RedisReliableQueue implements AutoCloseable {
         if (wait.toMillis() <= 0) {
             v = link.call("take from queue '" + queue + "'", r -> r.lmove(queue, processing, LMoveArgs.Builder.rightLeft()));
         } else {
-            StatefulRedisConnection<String, byte[]> c = link.borrow();
+            RedisLink.Conn c = link.borrow();
             boolean broken = true;
             try {
                 c.setTimeout(wait.plus(commandTimeout));
@@ -227,7 +227,7 @@ public final class RedisReliableQueue implements AutoCloseable {
     /** Configures a {@link RedisReliableQueue}. */
     public static final class Builder {
         private final String rawUri;
-        private final io.lettuce.core.RedisURI uri;
+        private final RedisUris.Target target;
         private String queue = "weft:queue";
         private String consumer = "consumer-" + ProcessHandle.current().pid();
         private Duration staleAfter = Duration.ofSeconds(60);
@@ -235,7 +235,7 @@ public final class RedisReliableQueue implements AutoCloseable {
         private System.Logger logger = System.getLogger(RedisReliableQueue.class.getName());
 
         private Builder(String redisUri) {
-            this.uri = RedisStreamsTransport.builder(redisUri).uri(); // same URI rules and messages
+            this.target = RedisStreamsTransport.builder(redisUri).target(); // same URI rules and messages
             this.rawUri = redisUri;
         }
 

@@ -15,8 +15,7 @@ import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XClaimArgs;
 import io.lettuce.core.XGroupCreateArgs;
 import io.lettuce.core.XReadArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.models.stream.PendingMessage;
 import io.lettuce.core.output.NestedMultiOutput;
 import io.lettuce.core.protocol.CommandArgs;
@@ -137,9 +136,10 @@ public final class RedisStreamsTransport implements Transport {
     private volatile boolean closed;
 
     private RedisStreamsTransport(Builder b) {
-        this.stream = b.stream;
         this.name = b.name != null ? b.name : "redis-streams:" + b.stream;
-        this.deadStream = b.stream + ":dead";
+        this.link = new RedisLink(name, b.rawUri, b.target, b.commandTimeout, b.reconnectBackoff);
+        this.stream = link.slotKey(b.stream); // on a cluster {<stream>}: its dead letters and error hashes share its slot
+        this.deadStream = stream + ":dead";
         this.maxLength = b.maxLength;
         this.maxDeliveries = b.maxDeliveries;
         this.redeliverAfter = b.redeliverAfter;
@@ -147,7 +147,6 @@ public final class RedisStreamsTransport implements Transport {
         this.claimPause = tenth.compareTo(Duration.ofSeconds(1)) < 0 ? tenth : Duration.ofSeconds(1);
         this.maxPayloadBytes = b.maxPayloadBytes;
         this.commandTimeout = b.commandTimeout;
-        this.link = new RedisLink(name, b.rawUri, b.uri, b.commandTimeout, b.reconnectBackoff);
         this.log = b.logger;
     }
 
@@ -157,10 +156,18 @@ public final class RedisStreamsTransport implements Transport {
      * user (special characters in the user name and password percent-encoded: {@code %40} for
      * {@code @}). The port defaults to 6379. Nothing is connected until the first call.
      *
-     * @throws IllegalArgumentException if it is not such a URI: another scheme (Sentinel, Cluster
-     *         and socket URIs are not supported), no host or a malformed one, a port that is not
-     *         1 to 65535, a database that is not a number; the message names the problem and the
-     *         fix, and never repeats the password
+     * <p>A Redis Cluster: {@code redis-cluster://[user:password@]host:port,host:port} (some of its
+     * nodes; the client learns the others), {@code rediss-cluster://...} for TLS, no database. On a
+     * cluster the stream's key is hash-tagged, {@code {<stream>}} (unless the name has a tag of its
+     * own), so that its dead letters ({@code {<stream>}:dead}) and error hashes share its slot
+     * (docs/WIRE.md); one master holds the stream, its replica takes over if it dies. While a master
+     * is unreachable, commands for its slots wait up to {@code commandTimeout} for it or its
+     * replacement instead of failing at once.
+     *
+     * @throws IllegalArgumentException if it is not such a URI: another scheme (Sentinel and
+     *         socket URIs are not supported), no host or a malformed one, a port that is not
+     *         1 to 65535, a database that is not a number (not 0, on a cluster); the message names
+     *         the problem and the fix, and never repeats the password
      */
     public static Builder builder(String redisUri) {
         return new Builder(redisUri);
@@ -171,12 +178,12 @@ public final class RedisStreamsTransport implements Transport {
         return name;
     }
 
-    /** The stream's key. */
+    /** The stream's key: the name given, hash-tagged on a Redis Cluster ({@code {weft:events}}). */
     public String stream() {
         return stream;
     }
 
-    /** The dead-letter stream's key: {@code <stream>:dead}. */
+    /** The dead-letter stream's key: {@code <stream>:dead}, with {@code <stream>} as {@link #stream()}. */
     public String deadLetterStream() {
         return deadStream;
     }
@@ -207,7 +214,7 @@ public final class RedisStreamsTransport implements Transport {
         checkOpen();
         for (TransportMessage m : messages) checkSize(m);
         if (messages.isEmpty()) return;
-        StatefulRedisConnection<String, byte[]> c = link.batching();
+        RedisLink.Conn c = link.batching();
         List<RedisFuture<String>> replies = new ArrayList<>(messages.size());
         XAddArgs args = addArgs();
         try {
@@ -392,7 +399,7 @@ public final class RedisStreamsTransport implements Transport {
      * could fill up. An id missing from the result is no longer pending for the consumer.
      */
     private Map<String, Long> deliveryCounts(String group, String consumer, java.util.Collection<String> ids) {
-        StatefulRedisConnection<String, byte[]> c = link.shared();
+        RedisLink.Conn c = link.shared();
         List<RedisFuture<List<PendingMessage>>> replies = new ArrayList<>(ids.size());
         try {
             for (String id : ids) replies.add(c.async().xpending(stream, Consumer.from(group, consumer), Range.create(id, id), Limit.from(1)));
@@ -414,7 +421,7 @@ public final class RedisStreamsTransport implements Transport {
         if (waitMs <= 0) {
             got = link.call("read new entries", r -> r.xreadgroup(Consumer.from(group, consumer), XReadArgs.Builder.count(max), XReadArgs.StreamOffset.lastConsumed(stream)));
         } else {
-            StatefulRedisConnection<String, byte[]> c = link.borrow();
+            RedisLink.Conn c = link.borrow();
             boolean broken = true;
             try {
                 RedisFuture<List<StreamMessage<String, byte[]>>> f;
@@ -501,7 +508,7 @@ public final class RedisStreamsTransport implements Transport {
                 stream, group, entryId, count, error);
         // XADD before XACK: a crash in between leaves a duplicate dead letter, never a lost entry.
         link.call("dead-letter entry " + entryId, r -> {
-            RedisCommands<String, byte[]> c = r;
+            RedisClusterCommands<String, byte[]> c = r;
             c.xadd(deadStream, addArgs(), StreamEntries.deadLetter(entryId, fields, group, consumer, count, error));
             c.xack(stream, group, entryId);
             c.hdel(errorsKey(group), entryId);
@@ -633,7 +640,7 @@ public final class RedisStreamsTransport implements Transport {
     /** Configures a {@link RedisStreamsTransport}. */
     public static final class Builder {
         private final String rawUri;
-        private final RedisURI uri;
+        private final RedisUris.Target target;
         private String stream = "weft:events";
         private String name;
         private long maxLength = 1_000_000;
@@ -645,12 +652,17 @@ public final class RedisStreamsTransport implements Transport {
         private System.Logger logger = System.getLogger(RedisStreamsTransport.class.getName());
 
         private Builder(String redisUri) {
-            this.uri = RedisUris.parse(redisUri);
+            this.target = RedisUris.target(redisUri);
             this.rawUri = redisUri;
         }
 
+        /** The URI of the Redis, or of the first node named of a cluster. */
         RedisURI uri() {
-            return uri;
+            return target.first();
+        }
+
+        RedisUris.Target target() {
+            return target;
         }
 
         /** The stream's key; default {@code weft:events}. */
@@ -658,6 +670,24 @@ public final class RedisStreamsTransport implements Transport {
             Objects.requireNonNull(key, "key");
             if (key.isBlank()) throw new IllegalArgumentException("stream key is blank");
             this.stream = key;
+            return this;
+        }
+
+        /**
+         * Spreads the stream over {@code n} streams on a Redis Cluster's slots, events routed by an
+         * event key, each worker reading its share (docs/adr/0064-partitioned-streams.md). Only
+         * {@code 1}, one stream (the default), is supported now.
+         *
+         * @throws UnsupportedOperationException for more than one: partitioned streams are designed, not built
+         * @throws IllegalArgumentException      if {@code n} is less than 1
+         */
+        public Builder partitions(int n) {
+            if (n < 1) throw new IllegalArgumentException("partitions is " + n + ": at least 1");
+            if (n > 1) {
+                throw new UnsupportedOperationException("partitioned streams (" + n + " streams over a Redis Cluster's slots, routed by event key) "
+                        + "are not implemented yet (design: docs/adr/0064-partitioned-streams.md); use one stream per transport, "
+                        + "which one cluster master serves, or several transports on streams of their own");
+            }
             return this;
         }
 

@@ -4,6 +4,8 @@ import dev.weft.Weft;
 import io.lettuce.core.RedisURI;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 
@@ -25,10 +27,88 @@ import java.util.Objects;
 // '@' of the authority. That is safe only if the user info holds no unencoded '/', '?' or '#'
 // (which would end the authority early and put the rest of the password after it), so an '@'
 // anywhere after the authority is refused first, without repeating anything.
+//
+// Redis Cluster (issue 15): redis-cluster://[user:password@]host:port,host:port[?options], or
+// rediss-cluster:// for TLS. Each node is read as the single-node URI redis[s]://<user info>@<node><rest>
+// would be, so the rules and messages above hold for each; the user info and options are shared by
+// every node (a cluster has one ACL and one TLS setting). No database: a cluster has only 0.
 final class RedisUris {
     private static final String FORM = "expected redis://[user:password@]host[:port][/db][?verifyPeer=NONE|CA|FULL], or rediss://... for TLS";
+    private static final String CLUSTER_FORM = "expected redis-cluster://[user:password@]host:port[,host:port...][?verifyPeer=NONE|CA|FULL] "
+            + "(some of the cluster's nodes; the others are found from them), or rediss-cluster://... for TLS";
+
+    /**
+     * What a URI names: one Redis ({@code cluster} false, one node), or some nodes of a Redis
+     * Cluster, from which the client learns the rest.
+     */
+    record Target(List<RedisURI> nodes, boolean cluster) {
+        Target {
+            nodes = List.copyOf(nodes);
+        }
+
+        static Target single(RedisURI uri) {
+            return new Target(List.of(uri), false);
+        }
+
+        /** The first node: the only one of a single Redis. */
+        RedisURI first() {
+            return nodes.get(0);
+        }
+    }
 
     private RedisUris() {}
+
+    /** Whether {@code raw} has a Redis Cluster scheme ({@code redis-cluster://}, {@code rediss-cluster://}). */
+    static boolean isCluster(String raw) {
+        int sep = raw == null ? -1 : raw.indexOf("://");
+        if (sep <= 0) return false;
+        String scheme = raw.substring(0, sep).toLowerCase(Locale.ROOT);
+        return scheme.equals("redis-cluster") || scheme.equals("rediss-cluster");
+    }
+
+    /**
+     * The Redis or the Redis Cluster that {@code raw} names: {@code redis://...} and
+     * {@code rediss://...} as {@link #parse}, {@code redis-cluster://[user:password@]host:port,host:port}
+     * and {@code rediss-cluster://...} for a cluster.
+     *
+     * @throws IllegalArgumentException naming the problem and the fix; never the password
+     */
+    static Target target(String raw) {
+        Objects.requireNonNull(raw, "redisUri");
+        if (!isCluster(raw)) return Target.single(parse(raw));
+        int sep = raw.indexOf("://");
+        String plain = raw.substring(0, sep).toLowerCase(Locale.ROOT).startsWith("rediss") ? "rediss" : "redis";
+        String rest = raw.substring(sep + 3);
+        int authorityEnd = firstOf(rest, "/?#");
+        if (rest.indexOf('@', authorityEnd) >= 0) {
+            throw badCluster("it has an '@' after the nodes; if the user name or password holds '@', '/', '?', '#' or '%', percent-encode them (%40, %2F, %3F, %23, %25)");
+        }
+        String authority = rest.substring(0, authorityEnd);
+        String tail = rest.substring(authorityEnd);
+        int at = authority.lastIndexOf('@');
+        String userInfo = authority.substring(0, at + 1); // with its '@', or empty
+        String hosts = authority.substring(at + 1);
+        if (hosts.isEmpty()) throw badCluster("it names no node: redis-cluster://host:port,host:port");
+        int query = firstOf(tail, "?#");
+        String path = tail.substring(0, query);
+        if (!path.isEmpty() && !path.equals("/") && !path.equals("/0")) {
+            throw badCluster("it names a database; Redis Cluster has only database 0: drop the '" + (path.matches("/[0-9]{1,9}") ? path : "/...") + "' after the nodes");
+        }
+        String[] parts = hosts.split(",", -1);
+        List<RedisURI> nodes = new ArrayList<>(parts.length);
+        for (int i = 0; i < parts.length; i++) {
+            if (parts[i].isEmpty()) throw badCluster("node " + (i + 1) + " of the list is empty (two commas, or a comma at an end)");
+            try {
+                nodes.add(parse(plain + "://" + userInfo + parts[i] + tail));
+            } catch (IllegalArgumentException e) {
+                String problem = e.getMessage();
+                if (problem.startsWith("not a Redis URI: ")) problem = problem.substring("not a Redis URI: ".length());
+                if (problem.endsWith("; " + FORM)) problem = problem.substring(0, problem.length() - FORM.length() - 2);
+                throw badCluster("node " + (i + 1) + ": " + problem);
+            }
+        }
+        return new Target(nodes, true);
+    }
 
     /**
      * The Lettuce URI for {@code raw}.
@@ -43,7 +123,8 @@ final class RedisUris {
         if (scheme == null || !scheme.matches("[A-Za-z][A-Za-z0-9+.-]*")) throw bad("it does not start with redis:// or rediss://");
         String lower = scheme.toLowerCase(Locale.ROOT);
         if (!lower.equals("redis") && !lower.equals("rediss")) {
-            throw bad("the scheme '" + scheme + "' is not supported: use redis:// (or rediss:// for TLS); Sentinel, Cluster and socket URIs are not");
+            throw bad("the scheme '" + scheme + "' is not supported: use redis:// (or rediss:// for TLS), or redis-cluster://host:port,host:port "
+                    + "for a Redis Cluster; Sentinel and socket URIs are not supported");
         }
         String rest = raw.substring(sep + 3);
         int authorityEnd = firstOf(rest, "/?#");
@@ -60,6 +141,9 @@ final class RedisUris {
         }
         String authority = rest.substring(0, authorityEnd);
         String hostPort = authority.substring(authority.lastIndexOf('@') + 1);
+        if (hostPort.indexOf(',') >= 0) {
+            throw bad("it lists several hosts; a redis:// URI names one Redis. For a Redis Cluster write redis-cluster://host:port,host:port");
+        }
         String host;
         String port = null;
         if (hostPort.startsWith("[")) {
@@ -119,6 +203,10 @@ final class RedisUris {
             if (!part.isEmpty() && message.contains(part)) return "its reason is not shown, as it may hold the password";
         }
         return message;
+    }
+
+    private static IllegalArgumentException badCluster(String problem) {
+        return new IllegalArgumentException("not a Redis Cluster URI: " + problem + "; " + CLUSTER_FORM, null);
     }
 
     private static IllegalArgumentException bad(String problem) {

@@ -2,7 +2,6 @@ package dev.weft.redis;
 
 import dev.weft.events.transport.TransportException;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,7 +66,7 @@ final class StreamAcks {
         }
         if (batch != null) {
             // The caller's own thread: it may connect (the first ack of a link) and wait for that.
-            StatefulRedisConnection<String, byte[]> c = null;
+            RedisLink.Conn c = null;
             Throwable failure = null;
             try {
                 c = link.shared();
@@ -103,7 +102,7 @@ final class StreamAcks {
      * Sends {@code batch} on {@code c} (or fails it with {@code failure}), then what queued up
      * meanwhile, until a reply is outstanding or nothing is queued. Never blocks.
      */
-    private void pump(StatefulRedisConnection<String, byte[]> c, List<Pending> batch, Throwable failure) {
+    private void pump(RedisLink.Conn c, List<Pending> batch, Throwable failure) {
         while (batch != null) {
             if (failure == null && c == null) c = link.sharedIfConnected();
             if (failure == null && c == null) failure = new TransportException("not connected to Redis at " + link.where() + " to acknowledge in group '" + group + "'");
@@ -118,7 +117,7 @@ final class StreamAcks {
                 if (reply != null) {
                     if (!reply.isDone()) {
                         List<Pending> sent = batch;
-                        StatefulRedisConnection<String, byte[]> on = c;
+                        RedisLink.Conn on = c;
                         // On Lettuce's event loop: complete, then send what queued meanwhile, never blocking.
                         reply.whenComplete((n, e) -> {
                             complete(sent, e);
@@ -136,7 +135,7 @@ final class StreamAcks {
     }
 
     /** One XACK with every id of {@code batch} (and the HDEL it needs, on the same connection, so it is done first). */
-    private RedisFuture<Long> send(StatefulRedisConnection<String, byte[]> c, List<Pending> batch) {
+    private RedisFuture<Long> send(RedisLink.Conn c, List<Pending> batch) {
         String[] ids = new String[batch.size()];
         List<String> withError = new ArrayList<>(0);
         for (int i = 0; i < ids.length; i++) {

@@ -4,7 +4,7 @@ import io.lettuce.core.Consumer;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.XClaimArgs;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.models.stream.PendingMessage;
 import java.time.Duration;
 import java.util.List;
@@ -18,7 +18,7 @@ final class Admin {
      * with IDLE raised by {@code d}, JUSTID and RETRYCOUNT so the delivery count stays. That is what
      * XAUTOCLAIM's idle check reads, so redelivery tests need not wait in real time.
      */
-    static void age(RedisCommands<String, String> r, String stream, Duration d) {
+    static void age(RedisClusterCommands<String, String> r, String stream, Duration d) {
         for (Object g : r.xinfoGroups(stream)) {
             String group = field(g, "name");
             for (PendingMessage p : r.xpending(stream, group, Range.create("-", "+"), Limit.from(10_000))) {
@@ -29,7 +29,7 @@ final class Admin {
     }
 
     /** How many entries of {@code group} are pending (delivered, not acknowledged). */
-    static long pending(RedisCommands<String, String> r, String stream, String group) {
+    static long pending(RedisClusterCommands<String, String> r, String stream, String group) {
         return r.xpending(stream, group).getCount();
     }
 

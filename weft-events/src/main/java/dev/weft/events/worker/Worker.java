@@ -116,6 +116,8 @@ public final class Worker {
     private final CapacityLimiter limiter;
     /** Where events go after the last failed try, or null: rejected to the transport's own dead letters. */
     private final EncodedDeadLetterStore deadLetters;
+    /** Metrics and traces (weft-micrometer), or null. */
+    private final WorkerObserver observer;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final CountDownLatch finished = new CountDownLatch(1);
@@ -156,6 +158,7 @@ public final class Worker {
         this.routes = Map.copyOf(b.routes);
         this.limiter = new CapacityLimiter(b.concurrency);
         this.deadLetters = b.deadLetters;
+        this.observer = b.observer;
     }
 
     /**
@@ -222,7 +225,8 @@ public final class Worker {
                 inFlight.incrementAndGet();
                 scope.fork("event-" + job.event.id(), () -> {
                     try {
-                        handle(job);
+                        if (observer == null) handle(job);
+                        else observed(job);
                     } finally {
                         inFlight.decrementAndGet();
                         limiter.releaseOnBehalfOf(d);
@@ -273,13 +277,69 @@ public final class Worker {
         return new Job(d, e, route);
     }
 
-    private void handle(Job job) {
+    /** Handles {@code job} under the observer, which cannot change the outcome (see {@link WorkerObserver}). */
+    private void observed(Job job) {
+        var run = new WorkerObserver.DeliveryRun() {
+            boolean proceeded;
+            RuntimeException thrown;
+
+            @Override
+            public String group() {
+                return group;
+            }
+
+            @Override
+            public String consumer() {
+                return consumer;
+            }
+
+            @Override
+            public Delivery delivery() {
+                return job.delivery;
+            }
+
+            @Override
+            public Envelope<?> event() {
+                return job.event;
+            }
+
+            @Override
+            public WorkerObserver.Outcome proceed() {
+                if (proceeded) throw new IllegalStateException("proceed() was called twice for delivery " + job.delivery.message());
+                proceeded = true;
+                try {
+                    return handle(job);
+                } catch (RuntimeException e) {
+                    thrown = e;
+                    throw e;
+                }
+            }
+        };
+        try {
+            observer.deliver(run);
+        } catch (RuntimeException | Error bug) {
+            if (!run.proceeded || bug != run.thrown) report(bug);
+        }
+        if (!run.proceeded) {
+            report(new IllegalStateException("the WorkerObserver " + observer.getClass().getName() + " did not call proceed() for delivery "
+                    + job.delivery.message() + "; it was handled without it"));
+            run.proceed();
+        }
+        if (run.thrown != null) throw run.thrown;
+    }
+
+    private static void report(Throwable bug) {
+        Thread t = Thread.currentThread();
+        t.getUncaughtExceptionHandler().uncaughtException(t, bug);
+    }
+
+    private WorkerObserver.Outcome handle(Job job) {
         for (int attempt = 1; ; attempt++) {
             try {
                 runHandlers(job);
                 handled.increment();
                 settle(job.delivery::ack);
-                return;
+                return WorkerObserver.Outcome.HANDLED;
             } catch (DeadlineExceeded | ExceptionGroup failed) {
                 if (attempt >= retry.maxAttempts()) {
                     rejected.increment();
@@ -287,7 +347,7 @@ public final class Worker {
                     String why = "failed " + attempt + (attempt == 1 ? " try" : " tries") + " in worker " + consumer + ": " + describe(failed);
                     log.log(Level.WARNING, "worker {0}: {1} {2}", consumer, job.delivery.message(), why);
                     giveUp(job, failed, attempt, why);
-                    return;
+                    return WorkerObserver.Outcome.REJECTED;
                 }
                 retries.increment();
                 Weft.sleep(retry.backoffAfter(attempt));
@@ -415,6 +475,16 @@ public final class Worker {
         return finished.await(timeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
+    /** The consumer group it consumes as ({@link Builder#group}). */
+    public String group() {
+        return group;
+    }
+
+    /** Its consumer name in the group ({@link Builder#consumer}). */
+    public String consumer() {
+        return consumer;
+    }
+
     /** An immutable snapshot of the counters. */
     public WorkerStatistics statistics() {
         return new WorkerStatistics(received.sum(), handled.sum(), retries.sum(), rejected.sum(), deadLettered.sum(), duplicates.sum(),
@@ -442,6 +512,7 @@ public final class Worker {
         private System.Logger logger = System.getLogger(Worker.class.getName());
         private final Map<String, Route<?>> routes = new LinkedHashMap<>();
         private EncodedDeadLetterStore deadLetters;
+        private WorkerObserver observer;
 
         private Builder(Transport transport, EventCodec codec) {
             this.transport = Objects.requireNonNull(transport, "transport");
@@ -581,6 +652,16 @@ public final class Worker {
          */
         public Builder deadLetters(EncodedDeadLetterStore store) {
             this.deadLetters = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /**
+         * Watches the worker for metrics and traces: runs around the handling of each delivery
+         * (see {@link WorkerObserver}; weft-micrometer has one). One per worker; a second call
+         * replaces the first.
+         */
+        public Builder observer(WorkerObserver observer) {
+            this.observer = Objects.requireNonNull(observer, "observer");
             return this;
         }
 

@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS sightings (report INT PRIMARY KEY, species VARCHAR(64) NOT NULL, birds INT NOT NULL);
