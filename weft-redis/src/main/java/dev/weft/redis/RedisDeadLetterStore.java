@@ -8,7 +8,7 @@ import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -93,9 +93,9 @@ public final class RedisDeadLetterStore implements EncodedDeadLetterStore, AutoC
     private volatile boolean closed;
 
     private RedisDeadLetterStore(Builder b) {
-        this.key = b.key;
-        this.index = b.key + ":index";
-        this.link = new RedisLink(name(), b.rawUri, b.uri, b.commandTimeout);
+        this.link = new RedisLink("redis:" + b.key, b.rawUri, b.target, b.commandTimeout);
+        this.key = link.slotKey(b.key); // on a cluster {<key>}, so the index shares its slot (the scripts need both)
+        this.index = this.key + ":index";
     }
 
     /**
@@ -278,7 +278,7 @@ public final class RedisDeadLetterStore implements EncodedDeadLetterStore, AutoC
             this(source, sha1(source));
         }
 
-        Object run(RedisCommands<String, byte[]> r, ScriptOutputType type, String[] keys, byte[][] args) {
+        Object run(RedisClusterCommands<String, byte[]> r, ScriptOutputType type, String[] keys, byte[][] args) {
             try {
                 return r.evalsha(sha, type, keys, args);
             } catch (io.lettuce.core.RedisNoScriptException notLoaded) {
@@ -299,20 +299,20 @@ public final class RedisDeadLetterStore implements EncodedDeadLetterStore, AutoC
     /** Configures a {@link RedisDeadLetterStore}. */
     public static final class Builder {
         private final String rawUri;
-        private final io.lettuce.core.RedisURI uri;
+        private final RedisUris.Target target;
         private String key = DEFAULT_KEY;
         private Duration commandTimeout = Duration.ofSeconds(10);
 
         private Builder(String redisUri) {
-            this.uri = RedisStreamsTransport.builder(redisUri).uri(); // same URI rules and messages
+            this.target = RedisStreamsTransport.builder(redisUri).target(); // same URI rules and messages
             this.rawUri = redisUri;
         }
 
         /**
          * The stream's key; default {@code weft:dead-letters}. One key per service (its bus's
          * handler names are what tells letters apart). The index is {@code <key>:index}; on a
-         * Redis Cluster give the key a hash tag, e.g. {@code {sightings}:dead-letters}, so both
-         * are in one slot.
+         * Redis Cluster ({@code redis-cluster://}) a key without a hash tag becomes {@code {<key>}},
+         * as the transport's stream does, so both are in one slot.
          */
         public Builder key(String key) {
             Objects.requireNonNull(key, "key");
