@@ -1,13 +1,17 @@
 package dev.weft.cli;
 
+import dev.weft.cli.StoreCommands.OpenStore;
+import dev.weft.cli.StoreCommands.StoreOptions;
 import dev.weft.redis.DeadLetterEntry;
 import dev.weft.redis.RedisStreamsTransport;
 import dev.weft.redis.StreamInfo;
 import java.io.PrintWriter;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
@@ -20,14 +24,30 @@ import picocli.CommandLine.Spec;
  * weft dead list    --stream sightings [--group g] [--limit 20]
  * weft dead replay  --stream sightings [--group g] [--limit N]   with a progress bar
  * weft dead purge   --stream sightings [--group g] --yes
+ *
+ * weft dead list    --jdbc jdbc:postgresql://db/app [--table t] [--handler h] [--id letter] [--limit 20]
+ * weft dead replay  --jdbc jdbc:postgresql://db/app [--handler h] [--id letter] --stream sightings
+ * weft dead purge   --jdbc jdbc:postgresql://db/app [--handler h] [--id letter] --yes
+ * (the same with --key weft:dead-letters for the dead-letter store on a Redis stream)
  * </pre>
+ *
+ * <p>Without {@code --jdbc} or {@code --key}, {@code weft dead} works on the stream's own dead
+ * letters ({@code <stream>:dead}, written by consumers that gave up on an entry). With one of them
+ * it works on a durable dead-letter store (ADR 0042) that a bus or a worker writes:
+ * {@code JdbcDeadLetterStore}'s table or {@code RedisDeadLetterStore}'s stream. {@code replay}
+ * publishes a store's letter to {@code --stream}, as a new entry with the event's id and bytes, and
+ * then removes it from the store; only letters of a worker ({@code worker:<group>}) or of a bus's
+ * transport ({@code transport:<name>}) can be replayed so, since a bus's own handlers run in its
+ * service ({@code EventBus.replay}, {@code replayAll}).
  *
  * <p>The Redis URI comes from {@code --url} or {@code WEFT_REDIS_URL} (default
  * {@code redis://127.0.0.1:6379}) or is a Redis Cluster's ({@code redis-cluster://host:port,host:port});
- * it may hold a user and password, which are never printed.
- * Exit code 0 on success, 1 when Redis fails (the message says why), 2 for bad usage.
+ * it may hold a user and password, which are never printed. A JDBC URL may name the user
+ * ({@code ?user=..}, or {@code --jdbc-user}); the password comes from {@code WEFT_JDBC_PASSWORD}
+ * (an option would show in the process list) or the URL.
+ * Exit code 0 on success, 1 when Redis or the database fails (the message says why), 2 for bad usage.
  */
-@Command(name = "weft", mixinStandardHelpOptions = true, version = "weft 0.1.0",
+@Command(name = "weft", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "weft 0.1.0",
         description = "Shows Weft's Redis streams and consumer groups; lists, replays and purges dead letters.",
         subcommands = {WeftCli.Show.class, WeftCli.Dead.class})
 public final class WeftCli {
@@ -43,30 +63,44 @@ public final class WeftCli {
 
     private WeftCli() {}
 
-    /** Runs the tool; exits with its exit code. */
-    public static void main(String[] args) {
-        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), System.getenv("WEFT_REDIS_URL"), args));
+    String jdbcPassword() {
+        return jdbcPassword;
     }
 
-    /** Runs the tool with these streams and environment value; returns the exit code (for tests). */
+    /** Runs the tool; exits with its exit code. */
+    public static void main(String[] args) {
+        System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), System.getenv(), args));
+    }
+
+    /** Runs the tool with these streams and {@code WEFT_REDIS_URL}; returns the exit code (for tests). */
     public static int run(PrintWriter out, PrintWriter err, String envUrl, String... args) {
+        return run(out, err, envUrl == null ? Map.of() : Map.of("WEFT_REDIS_URL", envUrl), args);
+    }
+
+    /** Runs the tool with these streams and environment ({@code WEFT_REDIS_URL}, {@code WEFT_JDBC_PASSWORD}); returns the exit code. */
+    public static int run(PrintWriter out, PrintWriter err, Map<String, String> env, String... args) {
         WeftCli root = new WeftCli();
         CommandLine cl = new CommandLine(root);
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             line.getErr().println("weft: " + e.getMessage());
-            return 1;
+            return e instanceof CommandLine.ParameterException ? 2 : 1;
         });
-        root.envUrl = envUrl;
+        root.envUrl = env.get("WEFT_REDIS_URL");
+        root.jdbcPassword = env.get("WEFT_JDBC_PASSWORD");
         return cl.execute(args);
     }
 
     private String envUrl;
+    private String jdbcPassword;
 
     RedisStreamsTransport open() {
-        String u = url != null ? url : envUrl != null && !envUrl.isBlank() ? envUrl : "redis://127.0.0.1:6379";
-        return RedisStreamsTransport.builder(u).stream(stream).build();
+        return RedisStreamsTransport.builder(redisUrl()).stream(stream).build();
+    }
+
+    String redisUrl() {
+        return url != null ? url : envUrl != null && !envUrl.isBlank() ? envUrl : "redis://127.0.0.1:6379";
     }
 
     @Command(name = "show", description = "Shows the stream: length, dead letters, consumer groups (pending, lag) and their consumers (pending, idle).")
@@ -110,15 +144,23 @@ public final class WeftCli {
         @ParentCommand
         Dead dead;
 
-        @Option(names = "--group", description = "only this consumer group's")
+        @Mixin
+        StoreOptions store;
+
+        @Option(names = "--group", description = "only this consumer group's (the stream's own dead letters)")
         String group;
 
         @Option(names = "--limit", defaultValue = "20", description = "at most this many (default: ${DEFAULT-VALUE})")
         int limit;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             PrintWriter out = dead.root.spec.commandLine().getOut();
+            if (store.chosen(dead.root.spec, group)) {
+                try (OpenStore s = store.open(dead.root)) {
+                    return StoreCommands.list(s.store(), store, limit, out);
+                }
+            }
             try (RedisStreamsTransport t = dead.root.open()) {
                 List<DeadLetterEntry> all = t.deadLetterEntries(group, limit);
                 if (all.isEmpty()) out.println("no dead letters");
@@ -131,21 +173,29 @@ public final class WeftCli {
         }
     }
 
-    @Command(name = "replay", description = "Publishes dead letters again as new entries (every group sees them again; consumers de-duplicate by id).")
+    @Command(name = "replay", description = "Publishes dead letters again as new entries of --stream (every group sees them again; consumers de-duplicate by id).")
     static final class Replay implements Callable<Integer> {
         @ParentCommand
         Dead dead;
 
-        @Option(names = "--group", description = "only this consumer group's")
+        @Mixin
+        StoreOptions store;
+
+        @Option(names = "--group", description = "only this consumer group's (the stream's own dead letters)")
         String group;
 
         @Option(names = "--limit", defaultValue = "2147483647", description = "at most this many")
         int limit;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             PrintWriter out = dead.root.spec.commandLine().getOut();
             PrintWriter err = dead.root.spec.commandLine().getErr();
+            if (store.chosen(dead.root.spec, group)) {
+                try (OpenStore s = store.open(dead.root); RedisStreamsTransport t = dead.root.open()) {
+                    return StoreCommands.replay(s.store(), store, limit, t, out, err);
+                }
+            }
             try (RedisStreamsTransport t = dead.root.open()) {
                 int total = (int) t.deadLetterEntries(group, limit).stream().filter(d -> d.message() != null).count();
                 ProgressBar bar = new ProgressBar(err, total);
@@ -162,18 +212,27 @@ public final class WeftCli {
         @ParentCommand
         Dead dead;
 
-        @Option(names = "--group", description = "only this consumer group's")
+        @Mixin
+        StoreOptions store;
+
+        @Option(names = "--group", description = "only this consumer group's (the stream's own dead letters)")
         String group;
 
         @Option(names = "--yes", description = "really delete them")
         boolean yes;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             PrintWriter out = dead.root.spec.commandLine().getOut();
+            boolean fromStore = store.chosen(dead.root.spec, group);
             if (!yes) {
                 dead.root.spec.commandLine().getErr().println("weft: purge deletes dead letters for good; add --yes to do it");
                 return 2;
+            }
+            if (fromStore) {
+                try (OpenStore s = store.open(dead.root)) {
+                    return StoreCommands.purge(s.store(), store, out);
+                }
             }
             try (RedisStreamsTransport t = dead.root.open()) {
                 out.printf("purged %d dead letter(s)%n", t.purgeDeadLetters(group));

@@ -12,7 +12,9 @@ import java.util.UUID;
  * @param id       this dead letter's id (not the event's: one event can fail in several handlers)
  * @param handler  the name of the handler that failed
  * @param event    the event, as it was emitted
- * @param error    what the last try threw
+ * @param error    what the last try threw; read back from a durable store (ADR 0042), an exception
+ *                 whose message is the stored text's first line (the original class and message):
+ *                 the exception object itself is not kept
  * @param attempts how many tries were made
  * @param time     when it was parked, on the bus's clock
  */

@@ -5,8 +5,12 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Where a bus parks events its handlers gave up on (rule E5). The default keeps them in memory;
- * implement this to keep them somewhere durable. Implementations must be thread-safe.
+ * Where a bus parks events its handlers gave up on (rule E5), as typed {@link DeadLetter}s. The
+ * default, {@link #inMemory()}, keeps them in memory: for tests and for programs that need not
+ * keep them across a restart. For letters that survive a restart give the bus a durable store of
+ * encoded letters instead ({@link EventBus.Builder#deadLetters(dev.weft.events.transport.EncodedDeadLetterStore)}:
+ * weft-jdbc's {@code JdbcDeadLetterStore}, weft-redis' {@code RedisDeadLetterStore}; ADR 0042),
+ * which the bus encodes and decodes with its codec and declared types. Implementations must be thread-safe.
  */
 public interface DeadLetterStore {
 

@@ -1,5 +1,6 @@
 package dev.weft.events;
 
+import dev.weft.events.transport.EncodedDeadLetterStore;
 import dev.weft.events.transport.Envelope;
 import dev.weft.events.transport.EventCodec;
 import dev.weft.events.transport.Outbox;
@@ -168,8 +169,8 @@ public final class EventBus implements AutoCloseable {
         this.whenFull = b.whenFull;
         this.defaultMode = b.mode;
         this.defaultRetry = b.retry;
-        this.deadLetters = b.deadLetters;
         this.codec = b.codec;
+        this.deadLetters = b.encodedDeadLetters != null ? new EncodedDeadLetters(b.encodedDeadLetters, b.codec, byName) : b.deadLetters;
         Map<Class<?>, String> transported = new LinkedHashMap<>();
         Map<Class<?>, Outbox> outboxes = new LinkedHashMap<>();
         for (EventType<?> t : b.types.values()) {
@@ -630,24 +631,69 @@ public final class EventBus implements AutoCloseable {
      * Removes the dead letter {@code id} from the store and delivers its event again to the
      * handler that failed, with a fresh set of tries (a new dead letter if they fail too).
      *
-     * @throws IllegalArgumentException if there is no such letter
-     * @throws IllegalStateException    if its handler is no longer registered (the letter stays)
+     * <p>With a durable store ({@link Builder#deadLetters(EncodedDeadLetterStore)}, ADR 0042) the
+     * letter is decoded with this bus's codec and declared types, and stays in the store until the
+     * handler is done with it: a process that dies meanwhile has not lost it (it is replayed again
+     * when asked, so the handler may see the event twice).
+     *
+     * @throws IllegalArgumentException if there is no such letter (or this bus is replaying it already)
+     * @throws IllegalStateException    if its handler is no longer registered or is switched off
+     *                                  ({@link #disable}), or (durable store) this bus cannot decode
+     *                                  its event; the letter stays
      */
     public void replay(UUID id) {
-        DeadLetter letter = deadLetters.remove(id).orElseThrow(() -> new IllegalArgumentException("no dead letter with id " + id));
-        HandlerSlot target = null;
-        for (HandlerSlot s : slots) {
-            if (s.name.equals(letter.handler())) target = s;
+        Objects.requireNonNull(id, "id");
+        if (deadLetters instanceof EncodedDeadLetters durable) {
+            replayDurable(durable, id);
+            return;
         }
-        if (target == null) {
+        DeadLetter letter = deadLetters.remove(id).orElseThrow(() -> new IllegalArgumentException("no dead letter with id " + id));
+        HandlerSlot target = slotNamed(letter.handler());
+        if (target == null || !target.enabled) {
             deadLetters.add(letter);
-            throw new IllegalStateException("cannot replay dead letter " + id + ": handler '" + letter.handler() + "' is not registered any more");
+            throw target == null
+                    ? new IllegalStateException("cannot replay dead letter " + id + ": handler '" + letter.handler() + "' is not registered any more")
+                    : switchedOff(id, target);
         }
         EventType<?> type = byName.get(letter.event().name());
         dispatch(new InFlight(this, letter.event(), type, false, target), FullPolicy.BLOCK);
     }
 
-    /** Replays every dead letter whose handler is registered; returns how many. */
+    /** {@link #replay} from a durable store: claim, dispatch, and remove the letter when the handler is done with it. */
+    private void replayDurable(EncodedDeadLetters durable, UUID id) {
+        DeadLetter letter = durable.claim(id);
+        boolean started = false;
+        try {
+            HandlerSlot target = slotNamed(letter.handler());
+            if (target == null) {
+                throw new IllegalStateException("cannot replay dead letter " + id + ": handler '" + letter.handler()
+                        + "' is not registered on this bus (the letter stays in the store)");
+            }
+            if (!target.enabled) throw switchedOff(id, target);
+            InFlight f = new InFlight(this, letter.event(), byName.get(letter.event().name()), false, target);
+            f.onDone = () -> durable.replayed(id);
+            dispatch(f, FullPolicy.BLOCK); // throws only before any delivery (waiting for room), so onDone runs iff it returns
+            started = true;
+        } finally {
+            if (!started) durable.release(id);
+        }
+    }
+
+    /** A switched-off handler would skip the event, and the letter would be gone: refused instead. */
+    private static IllegalStateException switchedOff(UUID id, HandlerSlot target) {
+        return new IllegalStateException("cannot replay dead letter " + id + ": handler '" + target.name
+                + "' is switched off (disable), so it would skip the event; enable it first (the letter stays)");
+    }
+
+    private HandlerSlot slotNamed(String name) {
+        HandlerSlot target = null;
+        for (HandlerSlot s : slots) {
+            if (s.name.equals(name)) target = s;
+        }
+        return target;
+    }
+
+    /** Replays every dead letter whose handler is registered and switched on; returns how many. */
     public int replayAll() {
         int n = 0;
         for (DeadLetter l : deadLetters.list()) {
@@ -731,7 +777,8 @@ public final class EventBus implements AutoCloseable {
                     s.counter(HandlerSlot.RETRIES), s.counter(HandlerSlot.DEAD_LETTERED), s.counter(HandlerSlot.SKIPPED)));
         }
         return new BusStatistics(emitted.sum(), rejected.sum(), heldCount.sum(), discarded.sum(), dispatched.sum(),
-                capacity.used(), capacity.capacity(), deadLetters.list().size(), hs);
+                capacity.used(), capacity.capacity(),
+                deadLetters instanceof EncodedDeadLetters durable ? durable.count() : deadLetters.list().size(), hs);
     }
 
     /** The declared event types, by name. */
@@ -779,6 +826,7 @@ public final class EventBus implements AutoCloseable {
         private RetryPolicy retry = RetryPolicy.defaults();
         private WeftClock clock = WeftClock.system();
         private DeadLetterStore deadLetters;
+        private EncodedDeadLetterStore encodedDeadLetters;
         private EventCodec codec;
         private Supplier<Map<String, String>> trace = () -> TRACE.find().orElse(Map.of());
         private EventObserver observer;
@@ -869,6 +917,22 @@ public final class EventBus implements AutoCloseable {
         /** Where dead letters go; default {@link DeadLetterStore#inMemory()}. */
         public Builder deadLetters(DeadLetterStore store) {
             this.deadLetters = Objects.requireNonNull(store, "store");
+            this.encodedDeadLetters = null;
+            return this;
+        }
+
+        /**
+         * Keeps dead letters in a durable store, so they survive a restart (ADR 0042): weft-jdbc's
+         * {@code JdbcDeadLetterStore} (a table) or weft-redis' {@code RedisDeadLetterStore} (a stream).
+         * The bus encodes each letter's event with its {@link #codec} (which this needs) and decodes
+         * letters with its declared types when {@linkplain EventBus#deadLetters() listing} or
+         * {@linkplain EventBus#replay replaying} them; the error is kept as text, and comes back as an
+         * exception whose message is its first line. An event the codec cannot encode cannot be kept:
+         * the bus logs its id, name and error instead. Use one store (table, key) per service.
+         */
+        public Builder deadLetters(EncodedDeadLetterStore store) {
+            this.encodedDeadLetters = Objects.requireNonNull(store, "store");
+            this.deadLetters = null;
             return this;
         }
 
@@ -964,7 +1028,10 @@ public final class EventBus implements AutoCloseable {
             if (outbox != null && codec == null) {
                 throw new IllegalStateException("an outbox needs a codec to store events as JSON: add .codec(new JacksonEventCodec()) from weft-events-jackson");
             }
-            if (deadLetters == null) deadLetters = DeadLetterStore.inMemory();
+            if (encodedDeadLetters != null && codec == null) {
+                throw new IllegalStateException("dead-letter store " + encodedDeadLetters.name() + " keeps events as JSON: add .codec(new JacksonEventCodec()) from weft-events-jackson");
+            }
+            if (deadLetters == null && encodedDeadLetters == null) deadLetters = DeadLetterStore.inMemory();
             List<TransportSpec> resolved = new ArrayList<>();
             for (TransportSpec t : transports) resolved.add(new TransportSpec(t.transport, t.pattern, t.retry != null ? t.retry : RetryPolicy.unlimited(Duration.ofMillis(100), Duration.ofSeconds(5))));
             transports.clear();

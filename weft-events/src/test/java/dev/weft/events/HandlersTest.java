@@ -224,6 +224,28 @@ class HandlersTest {
     }
 
     @Test
+    void e5_aLetterOfASwitchedOffHandlerIsNotReplayed_itStays() throws Exception {
+        EventBus bus = builder().retry(RetryPolicy.none()).build();
+        List<String> handled = new CopyOnWriteArrayList<>();
+        AtomicInteger calls = new AtomicInteger();
+        bus.handler("mailer").sync().on(NestFound.class, n -> {
+            if (calls.incrementAndGet() == 1) throw new IllegalStateException("smtp down");
+            handled.add(n.species());
+        });
+        bus.emit(new NestFound("owl"));
+        DeadLetter letter = bus.deadLetters().get(0);
+        bus.disable("mailer");
+        assertThatThrownBy(() -> bus.replay(letter.id())).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("'mailer' is switched off");
+        assertThat(bus.replayAll()).isZero();
+        assertThat(bus.deadLetters()).extracting(DeadLetter::id).containsExactly(letter.id());
+        bus.enable("mailer");
+        assertThat(bus.replayAll()).isEqualTo(1);
+        idle(bus);
+        assertThat(handled).containsExactly("owl");
+    }
+
+    @Test
     void e5_unsubscribeDuringDispatchAffectsLaterEventsOnly() throws Exception {
         EventBus bus = builder().defaultHandlerMode(HandlerMode.SYNC).build();
         List<String> log = new CopyOnWriteArrayList<>();

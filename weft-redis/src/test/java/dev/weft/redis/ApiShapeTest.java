@@ -14,9 +14,9 @@ class ApiShapeTest {
     @Test
     void exactlyTheExpectedPublicTypes() {
         assertThat(SHAPE.publicTypes("dev.weft.redis")).containsExactlyInAnyOrder(
-                "DeadLetterEntry", "RedisBroadcast", "RedisReliableQueue", "RedisStreamsTransport", "StreamInfo");
+                "DeadLetterEntry", "RedisBroadcast", "RedisDeadLetterStore", "RedisReliableQueue", "RedisStreamsTransport", "StreamInfo");
         assertThat(SHAPE.publicNestedTypes("dev.weft.redis")).containsExactlyInAnyOrder(
-                "RedisBroadcast.Builder", "RedisReliableQueue.Builder", "RedisReliableQueue.Item", "RedisStreamsTransport.Builder",
+                "RedisBroadcast.Builder", "RedisDeadLetterStore.Builder", "RedisReliableQueue.Builder", "RedisReliableQueue.Item", "RedisStreamsTransport.Builder",
                 "StreamInfo.Consumer", "StreamInfo.Group");
     }
 

@@ -10,6 +10,8 @@ import dev.weft.Scope;
 import dev.weft.Weft;
 import dev.weft.WeftClock;
 import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.EncodedDeadLetter;
+import dev.weft.events.transport.EncodedDeadLetterStore;
 import dev.weft.events.transport.Envelope;
 import dev.weft.events.transport.EventCodec;
 import dev.weft.events.EventHandler;
@@ -25,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -63,7 +66,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>Each try runs in a scope with {@code deadline}; a handler still running then is cancelled
  *   (S3) and the try counts as failed. After {@code retry.maxAttempts()} failed tries the delivery
  *   is rejected with the last error: the transport delivers it again, and after its maximum
- *   deliveries moves it to its dead letters with that error.</li>
+ *   deliveries moves it to its dead letters with that error; or, with a
+ *   {@linkplain Builder#deadLetters dead-letter store}, it is parked there and acknowledged.</li>
  *   <li>An entry that cannot be decoded (not JSON, an event name no handler declares, a payload
  *   that does not fit or fails validation) goes to the dead letters at once with the reason
  *   (through {@link Delivery#deadLetter}: on a transport without its own way to do that, it is
@@ -110,6 +114,8 @@ public final class Worker {
     private final System.Logger log;
     private final Map<String, Route<?>> routes;
     private final CapacityLimiter limiter;
+    /** Where events go after the last failed try, or null: rejected to the transport's own dead letters. */
+    private final EncodedDeadLetterStore deadLetters;
     /** Metrics and traces (weft-micrometer), or null. */
     private final WorkerObserver observer;
 
@@ -151,6 +157,7 @@ public final class Worker {
         this.log = b.logger;
         this.routes = Map.copyOf(b.routes);
         this.limiter = new CapacityLimiter(b.concurrency);
+        this.deadLetters = b.deadLetters;
         this.observer = b.observer;
     }
 
@@ -339,7 +346,7 @@ public final class Worker {
                     forget(job.event.id().toString());
                     String why = "failed " + attempt + (attempt == 1 ? " try" : " tries") + " in worker " + consumer + ": " + describe(failed);
                     log.log(Level.WARNING, "worker {0}: {1} {2}", consumer, job.delivery.message(), why);
-                    settle(() -> job.delivery.reject(why));
+                    giveUp(job, failed, attempt, why);
                     return WorkerObserver.Outcome.REJECTED;
                 }
                 retries.increment();
@@ -352,6 +359,26 @@ public final class Worker {
                 throw c;
             }
         }
+    }
+
+    /**
+     * After the last try: parks the event in the worker's dead-letter store and acknowledges it, or,
+     * without a store (or when the store fails), rejects it so the transport redelivers it and
+     * dead-letters it after its maximum deliveries (ADR 0042).
+     */
+    private void giveUp(Job job, Throwable failed, int attempts, String why) {
+        if (deadLetters != null) {
+            try {
+                deadLetters.add(new EncodedDeadLetter(UUID.randomUUID(), "worker:" + group, job.delivery.message(),
+                        why + "\n" + EncodedDeadLetter.errorText(failed), attempts, clock.instant()));
+                settle(job.delivery::ack);
+                return;
+            } catch (RuntimeException storeFailed) {
+                log.log(Level.WARNING, "worker {0}: dead-letter store {1} cannot keep {2} ({3}); rejecting it, so the transport keeps it",
+                        consumer, deadLetters.name(), job.delivery.message(), storeFailed.getMessage());
+            }
+        }
+        settle(() -> job.delivery.reject(why));
     }
 
     @SuppressWarnings("unchecked")
@@ -484,6 +511,7 @@ public final class Worker {
         private WeftClock clock = WeftClock.system();
         private System.Logger logger = System.getLogger(Worker.class.getName());
         private final Map<String, Route<?>> routes = new LinkedHashMap<>();
+        private EncodedDeadLetterStore deadLetters;
         private WorkerObserver observer;
 
         private Builder(Transport transport, EventCodec codec) {
@@ -609,6 +637,21 @@ public final class Worker {
         /** Where it reports failures it handles by itself; default the System.Logger named after this class. */
         public Builder logger(System.Logger logger) {
             this.logger = Objects.requireNonNull(logger, "logger");
+            return this;
+        }
+
+        /**
+         * Parks an event in {@code store} when its handlers failed every try of a delivery, and
+         * acknowledges the delivery, instead of rejecting it back to the transport (ADR 0042). The
+         * letter's handler is {@code worker:<group>}, its error the last try's; list, replay (to a
+         * stream) and purge it with {@code weft dead}, beside the bus's letters. Then the transport
+         * does not redeliver a failed event: this worker's {@link #retry} tries are all it gets. If
+         * the store cannot keep the letter, the delivery is rejected as without a store (nothing is
+         * lost). Entries that cannot be decoded still go to the transport's dead letters. Default:
+         * none, the transport's dead letters ({@code <stream>:dead} on Redis) keep what fails.
+         */
+        public Builder deadLetters(EncodedDeadLetterStore store) {
+            this.deadLetters = Objects.requireNonNull(store, "store");
             return this;
         }
 

@@ -39,7 +39,10 @@ public interface WorkerObserver {
     enum Outcome {
         /** Every handler succeeded; the delivery was acknowledged. */
         HANDLED,
-        /** The last try failed; the delivery was rejected (delivered again, or dead-lettered by the transport). */
+        /**
+         * The last try failed; the delivery was rejected (delivered again, or dead-lettered by the
+         * transport), or parked in the worker's dead-letter store and acknowledged ({@link Worker.Builder#deadLetters}).
+         */
         REJECTED
     }
 
