@@ -51,7 +51,7 @@ class TaskTest {
             // The task's failure cancels this scope before its own state is published (S2), so a
             // join racing it may end by that cancellation (Cancelled) instead; shielded, the join
             // waits for the task and says what a join of a failed task says (CI saw the race once).
-            Scope.builder().shield(true).run(s -> {
+            Scope.builder().shield().run(s -> {
                 caught.set(catchThrowableOfType(TaskFailedException.class, t::join));
                 return null;
             });
