@@ -9,23 +9,30 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * What differs between the databases weft-jdbc runs on: the schema scripts and how to add a
- * duration to the current time. Everything else is standard SQL that both accept
+ * What differs between the databases weft-jdbc runs on: the schema scripts, how to add a
+ * duration to the current time, and how a transaction's commit may skip waiting for the disk. Everything else is standard SQL that both accept
  * ({@code LIMIT}, {@code FOR UPDATE SKIP LOCKED}, {@code GENERATED ALWAYS AS IDENTITY}).
  */
 enum Dialect {
-    POSTGRESQL("PostgreSQL", "postgresql", "CURRENT_TIMESTAMP + CAST(? AS BIGINT) * INTERVAL '1 millisecond'"),
-    H2("H2", "h2", "DATEADD(MILLISECOND, CAST(? AS BIGINT), CURRENT_TIMESTAMP)");
+    POSTGRESQL("PostgreSQL", "postgresql", "CURRENT_TIMESTAMP + CAST(? AS BIGINT) * INTERVAL '1 millisecond'",
+            "SET LOCAL synchronous_commit TO OFF"),
+    H2("H2", "h2", "DATEADD(MILLISECOND, CAST(? AS BIGINT), CURRENT_TIMESTAMP)", null);
 
     final String product;
     final String scriptSuffix;
     /** An expression for "now plus ? milliseconds" (one parameter). */
     final String nowPlusMillis;
+    /**
+     * A statement that makes this transaction's commit not wait for the disk, or null: for the
+     * relay's settle only, whose loss in a database crash means a duplicate, never a lost event (ADR 0044).
+     */
+    final String asyncCommit;
 
-    Dialect(String product, String scriptSuffix, String nowPlusMillis) {
+    Dialect(String product, String scriptSuffix, String nowPlusMillis, String asyncCommit) {
         this.product = product;
         this.scriptSuffix = scriptSuffix;
         this.nowPlusMillis = nowPlusMillis;
+        this.asyncCommit = asyncCommit;
     }
 
     /**

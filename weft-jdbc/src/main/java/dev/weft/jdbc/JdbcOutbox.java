@@ -177,13 +177,13 @@ public final class JdbcOutbox implements Outbox {
     }
 
     /** Inserts the transaction's events in one batch, in emit order (their ids keep that order). */
-    private void insert(Connection c, List<TransportMessage> events) throws SQLException {
+    private void insert(Connection c, List<Stored> events) throws SQLException {
         if (events.isEmpty()) return;
         try (PreparedStatement ps = c.prepareStatement(insertSql)) {
-            for (TransportMessage m : events) {
-                ps.setString(1, m.id());
-                ps.setString(2, m.name());
-                ps.setString(3, text(m));
+            for (Stored e : events) {
+                ps.setString(1, e.message.id());
+                ps.setString(2, e.message.name());
+                ps.setString(3, e.text);
                 if (events.size() > 1) ps.addBatch();
             }
             if (events.size() > 1) ps.executeBatch();
@@ -206,8 +206,7 @@ public final class JdbcOutbox implements Outbox {
                     + " bytes, over the limit of " + maxPayloadBytes + " bytes of outbox '" + name()
                     + "': send a reference to the data instead, or raise JdbcOutbox.Builder.maxPayloadBytes (and the transport's limit)");
         }
-        text(message); // refuses a body that is not UTF-8 here, at the emit call
-        tx.add(message);
+        tx.add(new Stored(message, text(message))); // text refuses a body that is not UTF-8 here, at the emit call
         return true;
     }
 
@@ -295,33 +294,36 @@ public final class JdbcOutbox implements Outbox {
         return "JdbcOutbox[" + table + " on " + dialect.product + "]";
     }
 
+    /** An event and its body as text, decoded once at the emit (where a body that is not UTF-8 is refused). */
+    private record Stored(TransportMessage message, String text) {}
+
     /** The events of one transaction, kept until it commits. */
     private static final class Tx {
         private final ReentrantLock lock = new ReentrantLock();
-        private List<TransportMessage> events = new ArrayList<>(2);
+        private List<Stored> events = new ArrayList<>(2);
         private boolean closed;
         int stored;
         volatile boolean committed;
 
-        void add(TransportMessage m) {
+        void add(Stored e) {
             lock.lock();
             try {
                 if (closed) {
-                    throw new IllegalStateException("event '" + m.name() + "' not stored: its transaction is already committing or over;"
+                    throw new IllegalStateException("event '" + e.message.name() + "' not stored: its transaction is already committing or over;"
                             + " emit inside the transaction's body");
                 }
-                events.add(m);
+                events.add(e);
             } finally {
                 lock.unlock();
             }
         }
 
         /** Takes the events; later adds fail. */
-        List<TransportMessage> close() {
+        List<Stored> close() {
             lock.lock();
             try {
                 closed = true;
-                List<TransportMessage> out = events;
+                List<Stored> out = events;
                 events = List.of();
                 stored += out.size();
                 return out;

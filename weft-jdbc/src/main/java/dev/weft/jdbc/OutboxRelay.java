@@ -1,5 +1,7 @@
 package dev.weft.jdbc;
 
+import dev.weft.Scope;
+import dev.weft.Task;
 import dev.weft.Weft;
 import dev.weft.events.transport.Transport;
 import dev.weft.events.transport.TransportException;
@@ -141,7 +143,7 @@ public final class OutboxRelay {
             while (!stopping) {
                 int n;
                 try {
-                    n = relayBatch();
+                    n = relaySome();
                     failures = 0;
                 } catch (TransportException | SQLException down) {
                     failures++;
@@ -211,7 +213,7 @@ public final class OutboxRelay {
     public int publishPending() throws SQLException {
         int total = 0;
         int n;
-        while ((n = relayBatch()) > 0) total += n;
+        while ((n = relaySome()) > 0) total += n;
         return total;
     }
 
@@ -229,7 +231,24 @@ public final class OutboxRelay {
 
     private record Row(long id, TransportMessage message) {}
 
-    /** Publishes one batch; returns how many rows it published or refused (0: nothing to do now). */
+    /**
+     * Publishes batches while there are rows it may publish, pipelined with {@link Claim#SKIP_LOCKED}
+     * (see {@link #drainSkipLocked()}), one batch with {@link Claim#LEASE}; returns how many rows it
+     * published or refused (0: nothing to do now).
+     */
+    int relaySome() throws SQLException {
+        try {
+            return claim == Claim.SKIP_LOCKED ? drainSkipLocked() : leaseBatch();
+        } catch (TransportException e) {
+            transportFailures.increment();
+            throw e;
+        } catch (SQLException e) {
+            databaseFailures.increment();
+            throw e;
+        }
+    }
+
+    /** Publishes one batch, not pipelined; returns how many rows it published or refused (0: nothing to do now). */
     int relayBatch() throws SQLException {
         try {
             return claim == Claim.SKIP_LOCKED ? skipLockedBatch() : leaseBatch();
@@ -242,15 +261,74 @@ public final class OutboxRelay {
         }
     }
 
+    /** A batch claimed with SKIP_LOCKED: its rows stay locked by the open transaction on {@code c} until it is settled or released. */
+    private record Claimed(Connection c, List<Row> go, int read) {}
+
+    /** What {@link #publish} got out: rows confirmed, rows refused for good (with their errors); {@code complete} if that is all of them. */
+    private record Published(List<Row> done, List<Row> bad, List<String> errors, boolean complete) {}
+
     private int skipLockedBatch() throws SQLException {
-        try (Connection c = outbox.dataSource().getConnection()) {
+        Claimed k = claimBatch(Set.of());
+        if (k.go.isEmpty()) {
+            release(k, null);
+            return 0;
+        }
+        Published p;
+        try {
+            p = publish(k.go);
+        } catch (RuntimeException | Error e) {
+            release(k, e);
+            throw e;
+        }
+        return settleAndClose(k, p);
+    }
+
+    /**
+     * Claims the next batch in a new transaction on a connection of its own: SELECT .. FOR UPDATE
+     * SKIP LOCKED, then the order check, in which {@code alsoOurs} (the batch this relay is
+     * publishing, locked by its other transaction) counts as ours.
+     */
+    private Claimed claimBatch(Set<Long> alsoOurs) throws SQLException {
+        Connection c = outbox.dataSource().getConnection();
+        try {
             c.setAutoCommit(false);
+            List<Row> rows = read(c, "SELECT id, event_id, name, body FROM " + table
+                    + " WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED", ps -> ps.setInt(1, batchSize));
+            return new Claimed(c, rows.isEmpty() ? rows : inOrder(c, rows, null, alsoOurs), rows.size());
+        } catch (SQLException | RuntimeException | Error e) {
+            release(new Claimed(c, List.of(), 0), e);
+            throw e;
+        }
+    }
+
+    /** Ends a claim without publishing: rolls back (its rows are free again) and closes its connection. */
+    private static void release(Claimed k, Throwable failure) {
+        try (Connection c = k.c) {
+            c.rollback();
+        } catch (SQLException releaseFailed) {
+            // A connection that cannot roll back is broken: the database drops its locks with it.
+            if (failure != null) failure.addSuppressed(releaseFailed);
+        }
+    }
+
+    /**
+     * Marks or deletes what {@code p} got out, sets aside what was refused, commits and closes; on
+     * failure rolls back (the rows are published again later: duplicates, never a loss) and throws.
+     * The commit does not wait for the database's disk on PostgreSQL ({@code synchronous_commit}
+     * off for this transaction only, ADR 0044): a settle lost in a database crash leaves rows that
+     * are published again, which at least once allows; nothing is ever lost by it.
+     */
+    private int settleAndClose(Claimed k, Published p) throws SQLException {
+        try (Connection c = k.c) {
             try {
-                List<Row> rows = read(c, "SELECT id, event_id, name, body FROM " + table
-                        + " WHERE published_at IS NULL ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED", ps -> ps.setInt(1, batchSize));
-                int n = rows.isEmpty() ? 0 : publishAndSettle(c, inOrder(c, rows, null));
+                if (outbox.dialect().asyncCommit != null) {
+                    try (var st = c.createStatement()) {
+                        st.execute(outbox.dialect().asyncCommit);
+                    }
+                }
+                settle(c, p.done);
+                for (int i = 0; i < p.bad.size(); i++) setAside(c, p.bad.get(i), p.errors.get(i));
                 c.commit();
-                return n;
             } catch (SQLException | RuntimeException | Error e) {
                 try {
                     c.rollback();
@@ -259,6 +337,129 @@ public final class OutboxRelay {
                 }
                 throw e;
             }
+        }
+        return count(p);
+    }
+
+    private int count(Published p) {
+        published.add(p.done.size());
+        refused.add(p.bad.size());
+        batches.increment();
+        return p.done.size() + p.bad.size();
+    }
+
+    /** What the database side of one pipeline step ended with: the next claim, or the failure. */
+    private record DbStep(Claimed next, Exception failure) {}
+
+    /** What the database side of a pipeline step holds, for a step that ends by cancellation. */
+    private static final class DbSide {
+        volatile boolean previousTaken;
+        volatile int settledBefore;
+        volatile Claimed next;
+    }
+
+    /** What the transport side of one pipeline step ended with: what went out, or the failure. */
+    private record PublishStep(Published published, RuntimeException failure) {}
+
+    /**
+     * SKIP_LOCKED, pipelined (ADR 0043): while the transport takes batch k, a second connection
+     * settles batch k-1 (delete or mark, commit) and then claims batch k+1, so the database's part
+     * of a batch overlaps the broker's instead of following it. Batches are still published one
+     * after the other, in order, by this thread; batch k+1 counts batch k as ours in its order
+     * check (the rows of k are locked by our other transaction) and is published only after k was
+     * confirmed. If the transport does not confirm k, k and k+1 are rolled back (their rows are
+     * free again) and the failure is thrown; k-1 was confirmed and is settled. At most two
+     * connections per relay, two batches locked.
+     *
+     * @return rows published or refused; 0 if there was nothing this relay may publish now
+     */
+    private int drainSkipLocked() throws SQLException {
+        int total = 0;
+        Claimed ready = claimBatch(Set.of()); // locked, not yet published
+        Claimed sent = null;                  // published, not yet settled
+        Published sentOut = null;
+        try {
+            while (true) {
+                if (ready.go.isEmpty()) {
+                    Claimed empty = ready;
+                    ready = null;
+                    release(empty, null);
+                    if (sent != null) {
+                        Claimed k = sent;
+                        sent = null;
+                        total += settleAndClose(k, sentOut);
+                    }
+                    return total;
+                }
+                Claimed k = ready, previous = sent;
+                Published previousOut = sentOut;
+                // Claim the next batch beside this one only if this one was full (a short batch took every row there was)
+                // and nothing of it was held for order (another relay is working on the same names: locking more rows
+                // would only hold more of them back from it).
+                boolean more = k.read == batchSize && k.go.size() == k.read;
+                Set<Long> ours = new HashSet<>();
+                for (Row r : k.go) ours.add(r.id);
+                DbSide side = new DbSide();
+                Object[] step;
+                try {
+                    step = Scope.builder().name("outbox-relay-step").run(s -> {
+                        Task<DbStep> db = s.fork("outbox-relay-db", () -> {
+                            side.previousTaken = true; // from here on the previous batch is settled or rolled back here
+                            try {
+                                if (previous != null) side.settledBefore = settleAndClose(previous, previousOut);
+                                if (more) side.next = claimBatch(ours);
+                                return new DbStep(side.next, null);
+                            } catch (SQLException | RuntimeException e) {
+                                return new DbStep(null, e);
+                            }
+                        });
+                        PublishStep out;
+                        try {
+                            out = new PublishStep(publish(k.go), null);
+                        } catch (RuntimeException e) {
+                            out = new PublishStep(null, e);
+                        }
+                        return new Object[] {out, db.join()};
+                    });
+                } catch (RuntimeException | Error cancelled) {
+                    // Cancelled (or a bug): the scope waited for the database side, so what it holds is known here.
+                    if (side.next != null) release(side.next, cancelled);
+                    if (!side.previousTaken) sent = previous; else sent = null;
+                    throw cancelled;
+                }
+                ready = null;
+                sent = null;
+                PublishStep out = (PublishStep) step[0];
+                DbStep db = (DbStep) step[1];
+                total += side.settledBefore;
+                if (out.failure != null) {
+                    release(k, out.failure);
+                    if (db.next != null) release(db.next, out.failure);
+                    if (db.failure != null) out.failure.addSuppressed(db.failure);
+                    throw out.failure;
+                }
+                if (db.failure != null || !out.published.complete || db.next == null) {
+                    // The database failed (the previous batch may be rolled back: published again later), the transport
+                    // took only part of k, or k was the last: settle what went out of k, stop here; the caller looks again.
+                    if (db.next != null) release(db.next, null);
+                    try {
+                        total += settleAndClose(k, out.published);
+                    } catch (SQLException settleFailed) {
+                        if (db.failure != null) settleFailed.addSuppressed(db.failure);
+                        throw settleFailed;
+                    }
+                    if (db.failure instanceof SQLException sql) throw sql;
+                    if (db.failure instanceof RuntimeException rt) throw rt;
+                    return total;
+                }
+                sent = k;
+                sentOut = out.published;
+                ready = db.next;
+            }
+        } catch (SQLException | RuntimeException | Error e) {
+            if (ready != null) release(ready, e);
+            if (sent != null) release(sent, e); // published, not settled: published again later (a duplicate, never a loss)
+            throw e;
         }
     }
 
@@ -281,7 +482,13 @@ public final class OutboxRelay {
                         ps.setString(1, owner);
                         ps.setInt(2, batchSize);
                     });
-            return rows.isEmpty() ? 0 : publishAndSettle(c, inOrder(c, rows, owner));
+            if (rows.isEmpty()) return 0;
+            List<Row> go = inOrder(c, rows, owner, Set.of());
+            if (go.isEmpty()) return 0;
+            Published p = publish(go);
+            settle(c, p.done);
+            for (int i = 0; i < p.bad.size(); i++) setAside(c, p.bad.get(i), p.errors.get(i));
+            return count(p);
         }
     }
 
@@ -308,18 +515,21 @@ public final class OutboxRelay {
      * row of that name that is not ours (another relay holds it, or it became visible after we
      * read). Fast path: when the unpublished rows up to our last are exactly ours, all may go.
      *
-     * @param leaseOwner null for SKIP_LOCKED (ours are exactly {@code mine})
+     * @param leaseOwner null for SKIP_LOCKED (ours are exactly {@code mine} and {@code alsoOurs})
+     * @param alsoOurs   ids of the batch this relay is publishing before {@code mine} (pipelined), locked by its other transaction
      */
-    private List<Row> inOrder(Connection c, List<Row> mine, String leaseOwner) throws SQLException {
+    private List<Row> inOrder(Connection c, List<Row> mine, String leaseOwner, Set<Long> alsoOurs) throws SQLException {
         long last = mine.get(mine.size() - 1).id;
+        long oursUpToLast = mine.size();
+        for (long id : alsoOurs) if (id <= last) oursUpToLast++;
         try (PreparedStatement ps = c.prepareStatement("SELECT COUNT(*) FROM " + table + " WHERE published_at IS NULL AND id <= ?")) {
             ps.setLong(1, last);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
-                if (rs.getLong(1) == mine.size()) return mine;
+                if (rs.getLong(1) == oursUpToLast) return mine;
             }
         }
-        Set<Long> ours = new HashSet<>();
+        Set<Long> ours = new HashSet<>(alsoOurs);
         for (Row r : mine) ours.add(r.id);
         Map<String, Long> firstForeignOf = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT id, name FROM " + table + " WHERE published_at IS NULL AND id <= ? ORDER BY id")) {
@@ -342,9 +552,11 @@ public final class OutboxRelay {
         return go;
     }
 
-    /** Publishes {@code rows}, then marks or deletes them (through {@code c}); returns how many it settled. */
-    private int publishAndSettle(Connection c, List<Row> rows) throws SQLException {
-        if (rows.isEmpty()) return 0;
+    /**
+     * Publishes {@code rows} (not empty); a row the transport refuses for good is set aside, the
+     * others go. Throws {@link TransportException} if none went out.
+     */
+    private Published publish(List<Row> rows) {
         List<TransportMessage> messages = new ArrayList<>(rows.size());
         for (Row r : rows) messages.add(r.message);
         List<Row> done = new ArrayList<>(rows.size());
@@ -370,12 +582,7 @@ public final class OutboxRelay {
                 }
             }
         }
-        settle(c, done);
-        for (int i = 0; i < bad.size(); i++) setAside(c, bad.get(i), errors.get(i));
-        published.add(done.size());
-        refused.add(bad.size());
-        batches.increment();
-        return done.size() + bad.size();
+        return new Published(done, bad, errors, done.size() + bad.size() == rows.size());
     }
 
     private void settle(Connection c, List<Row> rows) throws SQLException {

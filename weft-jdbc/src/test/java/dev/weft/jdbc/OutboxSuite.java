@@ -456,4 +456,133 @@ abstract class OutboxSuite {
         assertThat(readAll(t, "g")).hasSize(3);
         assertThat(outbox.pending()).isZero();
     }
+
+    // ---------------------------------------------------------------- the pipelined relay (ADR 0043)
+
+    /** Ids of the unpublished rows nobody holds: what a relay that started now could claim. */
+    private List<Long> claimableNow() {
+        List<Long> ids = new ArrayList<>();
+        try (Connection c = db().pool.getConnection()) {
+            c.setAutoCommit(false);
+            try (var rs = c.createStatement().executeQuery("SELECT id FROM " + table + " WHERE published_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED")) {
+                while (rs.next()) ids.add(rs.getLong(1));
+            }
+            c.rollback();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return ids;
+    }
+
+    @Test
+    void whileTheTransportTakesABatch_theRelayHasAlreadyClaimedTheNext_andPublishesItAfter() throws Exception {
+        InMemoryTransport real = InMemoryTransport.create();
+        readAll(real, "g");
+        CountDownLatch inFirstPublish = new CountDownLatch(1), release = new CountDownLatch(1);
+        List<Integer> calls = new CopyOnWriteArrayList<>();
+        Transport slow = new Flaky(real) {
+            @Override
+            public void publishAll(List<TransportMessage> ms) {
+                calls.add(ms.size());
+                if (calls.size() == 1) {
+                    inFirstPublish.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        throw new TransportException("interrupted");
+                    }
+                }
+                real.publishAll(ms);
+            }
+        };
+        for (int i = 1; i <= 5; i++) report(i, "kestrel", i);
+        OutboxRelay relay = outbox.relay(slow).batchSize(2).build();
+        int[] published = {-1};
+        Thread runner = Thread.ofVirtual().start(() -> {
+            try {
+                published[0] = relay.publishPending();
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        try {
+            assertThat(inFirstPublish.await(20, TimeUnit.SECONDS)).isTrue();
+            // Rows 1-2 are in the transport; the relay's other connection claims rows 3-4 meanwhile: only row 5 is left for anyone else.
+            CrashTest.await(() -> claimableNow().size() == 1, 20, "the next batch to be claimed during the publish");
+            assertThat(outbox.pending()).as("nothing is settled before the transport confirmed").isEqualTo(5);
+        } finally {
+            release.countDown();
+            runner.join(Duration.ofSeconds(20));
+        }
+        assertThat(published[0]).isEqualTo(5);
+        assertThat(calls).containsExactly(2, 2, 1);
+        assertThat(readAll(real, "g")).extracting(m -> ((SightingReported) codec.decode(m.body(), n -> SightingReported.class).payload()).id())
+                .containsExactly(1L, 2L, 3L, 4L, 5L);
+        assertThat(outbox.pending()).isZero();
+        assertThat(relay.statistics().batches()).isEqualTo(3);
+    }
+
+    @Test
+    void whenTheTransportFailsMidPipeline_theConfirmedBatchIsSettled_theClaimedOnesAreFreed_andNothingIsLostOrReordered() throws Exception {
+        InMemoryTransport real = InMemoryTransport.create();
+        readAll(real, "g");
+        List<Integer> calls = new CopyOnWriteArrayList<>();
+        Transport failsSecond = new Flaky(real) {
+            @Override
+            public void publishAll(List<TransportMessage> ms) {
+                calls.add(ms.size());
+                if (calls.size() == 2) throw new TransportException("broker unreachable (test)");
+                real.publishAll(ms);
+            }
+        };
+        for (int i = 1; i <= 7; i++) report(i, "kestrel", i);
+        OutboxRelay relay = outbox.relay(failsSecond).batchSize(3).build();
+        assertThatThrownBy(relay::publishPending).isInstanceOf(TransportException.class);
+        assertThat(outbox.pending()).as("the first batch was confirmed and settled; the rest waits").isEqualTo(4);
+        assertThat(claimableNow()).as("no row stays locked after the failure").hasSize(4);
+        assertThat(relay.statistics().transportFailures()).isEqualTo(1);
+        assertThat(relay.publishPending()).isEqualTo(4);
+        assertThat(readAll(real, "g")).extracting(m -> ((SightingReported) codec.decode(m.body(), n -> SightingReported.class).payload()).id())
+                .containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
+        assertThat(relay.statistics().published()).isEqualTo(7);
+    }
+
+    @Test
+    void twoPipelinedRelaysRunningBesideAProducer_publishEachRowOnce_andEachNameInCommitOrder() throws Exception {
+        InMemoryTransport t = InMemoryTransport.create();
+        readAll(t, "g");
+        OutboxRelay a = outbox.relay(t).batchSize(4).owner("a").pollInterval(Duration.ofMillis(5)).build();
+        OutboxRelay b = outbox.relay(t).batchSize(4).owner("b").pollInterval(Duration.ofMillis(5)).build();
+        int events = 240;
+        Thread ra = Thread.ofVirtual().start(a::run), rb = Thread.ofVirtual().start(b::run);
+        try {
+            for (int i = 1; i <= events; i++) { // one producer: id order is commit order
+                int n = i;
+                outbox.transaction(c -> {
+                    bus.emit(n % 3 == 0 ? new NestFound("wren", n) : new SightingReported(n, n % 3 == 1 ? "kestrel" : "owl", 1));
+                    return null;
+                });
+            }
+            CrashTest.await(() -> {
+                try {
+                    return outbox.pending() == 0;
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, 60, "the relays to publish everything");
+        } finally {
+            a.shutdown();
+            b.shutdown();
+            ra.join(Duration.ofSeconds(20));
+            rb.join(Duration.ofSeconds(20));
+        }
+        Map<String, List<Long>> order = new HashMap<>();
+        for (TransportMessage m : readAll(t, "g")) {
+            Object p = codec.decode(m.body(), n -> n.equals("nest.found") ? NestFound.class : SightingReported.class).payload();
+            order.computeIfAbsent(m.name(), k -> new ArrayList<>()).add(p instanceof NestFound nf ? (long) nf.n() : ((SightingReported) p).id());
+        }
+        assertThat(order.get("nest.found")).hasSize(events / 3).isSorted().doesNotHaveDuplicates();
+        assertThat(order.get("sighting.reported")).hasSize(events * 2 / 3).isSorted().doesNotHaveDuplicates();
+        assertThat(a.statistics().published() + b.statistics().published()).isEqualTo(events);
+    }
 }
