@@ -10,6 +10,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -46,6 +47,9 @@ public class OutboxBenchmark {
     private JdbcOutbox outbox;
     private EventBus bus;
     private final AtomicLong ids = new AtomicLong();
+    /** An envelope of the size the codec writes for {@link SightingReported}. */
+    private static final String ROW_BODY = "{\"name\":\"sighting.reported\",\"id\":\"" + UUID.randomUUID()
+            + "\",\"time\":\"2026-12-02T07:00:00.123456Z\",\"trace\":{},\"payload\":{\"id\":1,\"species\":\"kestrel\",\"count\":2}}";
 
     @Setup(Level.Trial)
     public void setUp() throws SQLException {
@@ -92,6 +96,28 @@ public class OutboxBenchmark {
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             insert(c, id);
+            c.commit();
+            c.setAutoCommit(true);
+        }
+        return id;
+    }
+
+    /**
+     * A control: the business transaction plus one more insert of an outbox-sized row into the
+     * outbox table by hand (no scopes, no bus, no encoding): what "one more statement" costs.
+     */
+    @Benchmark
+    public long plainTransactionWithOutboxRow() throws SQLException {
+        long id = ids.incrementAndGet();
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            insert(c, id);
+            try (PreparedStatement ps = c.prepareStatement("INSERT INTO weft_outbox (event_id, name, body) VALUES (?, ?, ?)")) {
+                ps.setString(1, UUID.randomUUID().toString());
+                ps.setString(2, "sighting.reported");
+                ps.setString(3, ROW_BODY);
+                ps.executeUpdate();
+            }
             c.commit();
             c.setAutoCommit(true);
         }

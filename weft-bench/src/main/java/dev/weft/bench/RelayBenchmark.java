@@ -32,11 +32,14 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * Issue 13, item 7: the relay's throughput to Redis Streams as a ratio to
- * {@code RedisStreamsTransport.publishAll} alone. One operation moves {@value #BATCH} events (the
- * relay's default batch): {@code publishAll} sends {@value #BATCH} encoded events; {@code relay}
- * finds {@value #BATCH} committed rows in the outbox table and publishes them in one batch (select
- * with row locks, publishAll, delete, commit). The rows are written before each operation, outside
- * the measurement. A redis-server and (for PostgreSQL) a PostgreSQL of the run's own, on loopback.
+ * {@code RedisStreamsTransport.publishAll} alone. One operation moves {@code batches} ×
+ * {@value #BATCH} events ({@value #BATCH} is the relay's default batch): {@code publishAll} sends
+ * them in {@code batches} calls of {@value #BATCH} encoded events; {@code relay} finds as many
+ * committed rows in the outbox table and publishes them in batches of {@value #BATCH} (select with
+ * row locks, publishAll, delete, commit; pipelined, ADR 0043). {@code batches = 1} is one batch's
+ * latency; {@code batches = 8} a backlog, where the relay overlaps the database's part of a batch
+ * with the transport's. The rows are written before each operation, outside the measurement. A
+ * redis-server and (for PostgreSQL) a PostgreSQL of the run's own, on loopback.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -48,6 +51,10 @@ public class RelayBenchmark {
 
     @Param({"h2", "postgresql"})
     public String database;
+
+    /** Batches of {@value #BATCH} events per operation: 1 (one batch's latency) or 8 (a backlog: the pipelined relay's throughput). */
+    @Param({"1", "8"})
+    public int batches;
 
     private RedisServer redis;
     private PostgresServer pg;
@@ -91,13 +98,15 @@ public class RelayBenchmark {
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
             try (PreparedStatement ps = c.prepareStatement("INSERT INTO weft_outbox (event_id, name, body) VALUES (?, ?, ?)")) {
-                for (TransportMessage m : messages) {
-                    ps.setString(1, m.id());
-                    ps.setString(2, m.name());
-                    ps.setString(3, new String(m.body(), StandardCharsets.UTF_8));
-                    ps.addBatch();
+                for (int b = 0; b < batches; b++) {
+                    for (TransportMessage m : messages) {
+                        ps.setString(1, m.id());
+                        ps.setString(2, m.name());
+                        ps.setString(3, new String(m.body(), StandardCharsets.UTF_8));
+                        ps.addBatch();
+                    }
+                    ps.executeBatch();
                 }
-                ps.executeBatch();
             }
             c.commit();
             c.setAutoCommit(true);
@@ -112,16 +121,18 @@ public class RelayBenchmark {
         redis.close();
     }
 
-    /** The transport alone: {@value #BATCH} events in one pipelined call. */
+    /** The transport alone: {@code batches} pipelined calls of {@value #BATCH} events. */
     @Benchmark
     public int publishAll() {
-        transport.publishAll(messages);
-        return messages.size();
+        for (int b = 0; b < batches; b++) transport.publishAll(messages);
+        return batches * messages.size();
     }
 
-    /** The relay: the same {@value #BATCH} events, read from the table, published, deleted. */
+    /** The relay: as many events, read from the table, published, deleted; fails the run if it moved any other number. */
     @Benchmark
     public int relay(Rows rows) throws SQLException {
-        return relay.publishPending();
+        int n = relay.publishPending();
+        if (n != batches * BATCH) throw new IllegalStateException("the relay published " + n + " rows, not " + batches * BATCH);
+        return n;
     }
 }

@@ -52,7 +52,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *   table: each row is published by one relay at a time. {@link Claim#SKIP_LOCKED} (the
  *   default) holds the rows of a batch with {@code SELECT .. FOR UPDATE SKIP LOCKED} in a
  *   transaction that ends after they were marked; a relay that dies loses its connection and
- *   with it its locks, so another takes its rows at once. {@link Claim#LEASE} claims rows by
+ *   with it its locks, so another takes its rows at once. Such a relay uses up to two
+ *   connections: while the transport takes one batch, the other connection settles the batch
+ *   before it and claims the next (ADR 0043); batches are still published one after the other,
+ *   and the next only once the transport confirmed the one before. {@link Claim#LEASE} claims rows by
  *   writing its name and a lease's end into them; a relay that dies leaves them to another when
  *   the lease ({@link Builder#lease}) lapses.</li>
  *   <li><b>Order.</b> Events of one name are published in the order of their outbox ids, with
@@ -68,7 +71,10 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 // Implementer's note. One batch, SKIP_LOCKED: in one transaction, SELECT the first batchSize
 // unpublished rows FOR UPDATE SKIP LOCKED (rows other relays hold are skipped), check order (see
-// inOrder), publishAll, mark or delete by id, commit. A relay that dies leaves an open
+// inOrder), publishAll, mark or delete by id, commit. run() and publishPending() pipeline these
+// transactions on two connections (drainSkipLocked, ADR 0043): the database settles batch k-1 and
+// claims k+1 while the transport takes k; the settle commits without waiting for the disk on
+// PostgreSQL (ADR 0044). A relay that dies leaves an open
 // transaction whose locks the database drops with its connection. LEASE: UPDATE the first free
 // rows with our name and now + lease (committed at once), read our rows, check order, publish,
 // then mark or delete WHERE lease_owner = us: a relay whose lease lapsed and was taken over marks
