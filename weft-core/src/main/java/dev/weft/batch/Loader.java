@@ -124,9 +124,7 @@ public final class Loader<K, V> {
         Weft.checkpoint();
         stats.loads(1);
         LoadSlot<K, V> slot = state().slots(List.of(key)).get(0);
-        if (!slot.isDone() && slot.addWaiter(Thread.currentThread())) {
-            Kernel.get().await(slot::isDone, Kernel.NO_DEADLINE, slot);
-        }
+        if (!slot.isDone() && slot.addWaiter(Thread.currentThread())) await(slot);
         return slot.get(name);
     }
 
@@ -149,11 +147,26 @@ public final class Loader<K, V> {
         // registers and is woken once, not once per key (a hundred unparks of one thread).
         Thread me = Thread.currentThread();
         for (LoadSlot<K, V> s : slots) {
-            if (!s.isDone() && s.addWaiter(me)) Kernel.get().await(s::isDone, Kernel.NO_DEADLINE, s);
+            if (!s.isDone() && s.addWaiter(me)) await(s);
         }
         Map<K, V> out = new LinkedHashMap<>(slots.size() * 2);
         for (LoadSlot<K, V> s : slots) out.put(s.key, s.get(name));
         return out;
+    }
+
+    /**
+     * Waits for {@code slot}. The wait's quiescence check may run the slot's batch on this thread
+     * (ADR 0015); if the slot failed while this caller's scope was cancelled, the cancellation is
+     * what the caller sees (level-triggered), not the batch's failure.
+     */
+    private static void await(LoadSlot<?, ?> slot) {
+        BatchRun.PARKING.set(slot);
+        try {
+            Kernel.get().await(slot::isDone, Kernel.NO_DEADLINE, slot);
+        } finally {
+            BatchRun.PARKING.remove();
+        }
+        if (!slot.succeeded()) Weft.checkpoint();
     }
 
     /**
