@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One batch sent: runs the batch function on a virtual thread of its own, in a root scope of its
- * own (ADR 0014), and gives every key its outcome (B3).
+ * own (ADR 0014), or, when it is lone, on its only caller ({@link #startHere}, ADR 0015), and
+ * gives every key its outcome (B3).
  *
  * <p>The batch belongs to no caller: no caller's cancellation reaches it (B4), a caller cancelled
  * while waiting just stops waiting, and the others still get their values. The batch's scope has

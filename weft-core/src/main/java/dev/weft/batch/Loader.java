@@ -42,8 +42,12 @@ import java.util.function.Function;
  *   <li>(B3) Each key gets its own value or its own error ({@link BatchFunction.PerKey}); when the
  *   batch function throws, every key of the batch fails with that cause. Failures are thrown as
  *   {@link LoadFailedException}; they are never cached.</li>
- *   <li>(B4) The batch function runs on its own virtual thread, outside every caller's scope: a
- *   caller cancelled while waiting throws {@link dev.weft.Cancelled Cancelled} and the batch goes on for the others.</li>
+ *   <li>(B4) The batch function runs outside every caller's scope, in a root scope of its own, on
+ *   a virtual thread of its own: a caller cancelled while waiting throws {@link dev.weft.Cancelled
+ *   Cancelled} and the batch goes on for the others. A lone batch (one caller added every key and
+ *   nobody joined one) runs on that caller's thread instead, which would only idle meanwhile; if
+ *   that caller is cancelled, the batch is cut short with it, and a key someone joined meanwhile
+ *   is sent again (ADR 0015).</li>
  *   <li>(B5) {@link #statistics()} and a {@link BatchListener}: batches, keys, sizes, and why
  *   each batch was sent.</li>
  * </ul>
