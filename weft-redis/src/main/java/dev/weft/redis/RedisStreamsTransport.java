@@ -1,6 +1,7 @@
 package dev.weft.redis;
 
 import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.GroupLag;
 import dev.weft.events.transport.Transport;
 import dev.weft.events.transport.TransportClosedException;
 import dev.weft.events.transport.TransportException;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -563,6 +565,33 @@ public final class RedisStreamsTransport implements Transport {
                     text(f.get("last-delivered-id")), List.copyOf(consumers)));
         }
         return new StreamInfo(stream, length, dead, List.copyOf(groups));
+    }
+
+    /** True: Redis 7 and later tell a group's lag ({@code XINFO GROUPS}). */
+    @Override
+    public boolean reportsLag() {
+        return true;
+    }
+
+    /**
+     * The group's {@code lag} (entries not yet delivered to it) and {@code pending} from
+     * {@code XINFO GROUPS}: two round trips. Empty when the stream or the group does not exist
+     * yet, or when Redis cannot tell the lag (before Redis 7, or after entries were deleted from
+     * the middle of the stream).
+     */
+    @Override
+    public Optional<GroupLag> lag(String group) {
+        Objects.requireNonNull(group, "group");
+        checkOpen();
+        if (link.call("check the stream", r -> r.exists(stream)) == 0) return Optional.empty();
+        for (Object g : link.call("read the groups", r -> r.xinfoGroups(stream))) {
+            Map<String, Object> f = pairs(g);
+            if (!group.equals(text(f.get("name")))) continue;
+            long undelivered = f.get("lag") == null ? -1 : number(f.get("lag"));
+            long pending = number(f.get("pending"));
+            return undelivered < 0 || pending < 0 ? Optional.empty() : Optional.of(new GroupLag(undelivered, pending));
+        }
+        return Optional.empty();
     }
 
     private static Map<String, Object> pairs(Object reply) {
