@@ -32,8 +32,8 @@ import java.util.zip.CRC32;
  * transport's membership in each group it reads, from which its share of the partitions follows.
  */
 // Implementer's note.
-// - Each partition is a RedisStreamsTransport of its own (stream {s:i} on a cluster, s:i on a
-//   single Redis) sharing this link: pending lists, XAUTOCLAIM, rejects, dead letters and acks
+// - Each partition is a RedisStreamsTransport of its own (stream {s:i:j} on a cluster, see
+//   clusterName; s:i on a single Redis) sharing this link: pending lists, XAUTOCLAIM, rejects, dead letters and acks
 //   are the single-stream code, unchanged.
 // - A member is a transport instance (a process), not a consumer name: every consumer that
 //   receives through this instance reads this instance's share. Membership is a sorted set
@@ -92,6 +92,26 @@ final class PartitionedStreams {
         this.redeliverAfter = redeliverAfter;
         this.clock = clock;
         this.log = log;
+    }
+
+    /**
+     * The name of partition {@code i} of {@code n} of {@code stream} on a Redis Cluster, to be
+     * hash-tagged whole: {@code <stream>:<i>:<j>} with the smallest {@code j >= 0} whose slot is
+     * near the middle of the i-th of n equal ranges of the 16384 slots. So the partitions are spread
+     * evenly over the slot space, and so over the masters (redis-cli gives each master an equal
+     * range). Plain {@code <stream>:<i>} would not do: CRC16 is linear, so names that differ in
+     * their last digit land in a few related slots, which for 4 partitions on 3 masters often
+     * leaves a master without any. The same in every process: it depends on nothing but the three.
+     */
+    static String clusterName(String stream, int i, int n) {
+        int width = 16384 / n;
+        int centre = i * 16384 / n + width / 2;
+        int half = Math.max(1, width / 16);
+        for (int j = 0; ; j++) {
+            String name = stream + ":" + i + ":" + j;
+            int slot = io.lettuce.core.cluster.SlotHash.getSlot("{" + name + "}");
+            if (Math.abs(slot - centre) <= half) return name;
+        }
     }
 
     int count() {

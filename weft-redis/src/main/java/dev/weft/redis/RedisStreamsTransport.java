@@ -161,7 +161,10 @@ public final class RedisStreamsTransport implements Transport {
         this.log = b.logger;
         if (shared == null && b.partitions > 1) {
             List<RedisStreamsTransport> ps = new ArrayList<>(b.partitions);
-            for (int i = 0; i < b.partitions; i++) ps.add(new RedisStreamsTransport(b, link, b.stream + ":" + i));
+            for (int i = 0; i < b.partitions; i++) {
+                String partition = link.cluster() ? PartitionedStreams.clusterName(b.stream, i, b.partitions) : b.stream + ":" + i;
+                ps.add(new RedisStreamsTransport(b, link, partition));
+            }
             Duration lease = b.memberLease != null ? b.memberLease : b.redeliverAfter;
             this.partitioned = new PartitionedStreams(stream, link, ps, b.partitionKey, name, lease, b.redeliverAfter, b.clock, b.logger);
         } else {
@@ -208,8 +211,10 @@ public final class RedisStreamsTransport implements Transport {
 
     /**
      * The keys of the streams that hold the events: {@link #stream()} alone, or for a transport
-     * built with {@link Builder#partitions partitions(n)} the n partitions, {@code {<stream>:<i>}}
-     * on a Redis Cluster and {@code <stream>:<i>} on a single Redis, for i from 0 to n - 1.
+     * built with {@link Builder#partitions partitions(n)} the n partitions, in order: on a single
+     * Redis {@code <stream>:<i>} for i from 0 to n - 1, on a Redis Cluster {@code {<stream>:<i>:<j>}},
+     * where j is the smallest number that puts the key's slot near the middle of the i-th of n
+     * equal ranges of the slots, so the partitions spread evenly over the masters (docs/WIRE.md).
      */
     public List<String> streams() {
         return partitioned == null ? List.of(stream) : partitioned.parts().stream().map(p -> p.stream).toList();
@@ -231,8 +236,7 @@ public final class RedisStreamsTransport implements Transport {
      */
     public String deadLetterStream() {
         if (partitioned == null) return deadStream;
-        String one = partitioned.parts().get(0).deadStream;
-        return one.replace(":0}", ":*}").replace(":0:dead", ":*:dead");
+        return link.cluster() ? "{" + stream.substring(1, stream.length() - 1) + ":*}:dead" : stream + ":*:dead";
     }
 
     /**
@@ -802,9 +806,10 @@ public final class RedisStreamsTransport implements Transport {
 
         /**
          * Spreads the stream over {@code n} streams (docs/adr/0064-partitioned-streams.md): on a
-         * Redis Cluster {@code {<stream>:0}} to {@code {<stream>:<n-1>}}, which hash to different
-         * slots and so, with enough of them, to every master; on a single Redis {@code <stream>:0}
-         * and so on, all on that Redis. Default 1: one stream, {@code <stream>} itself.
+         * Redis Cluster {@code {<stream>:<i>:<j>}} for i from 0 to n - 1, with j picked so the
+         * partitions' slots are spread evenly over the slot space and so over the masters
+         * ({@link RedisStreamsTransport#streams()}); on a single Redis {@code <stream>:0} and so on,
+         * all on that Redis. Default 1: one stream, {@code <stream>} itself.
          *
          * <ul>
          *   <li>A message goes to partition {@code crc32(key) mod n} of its {@link #partitionKey key},
@@ -950,7 +955,7 @@ public final class RedisStreamsTransport implements Transport {
         public RedisStreamsTransport build() {
             if (partitions > 1 && !RedisLink.hashTagged(stream).equals("{" + stream + "}")) {
                 throw new IllegalArgumentException("stream '" + stream + "' has a hash tag, so all its " + partitions
-                        + " partitions would be in one slot of a cluster: name it without braces (the partitions get tags of their own, {<stream>:<i>})");
+                        + " partitions would be in one slot of a cluster: name it without braces (the partitions get tags of their own, {<stream>:<i>:<j>})");
             }
             return new RedisStreamsTransport(this);
         }

@@ -65,7 +65,12 @@ class RedisClusterUriTest {
         assertThatThrownBy(() -> b.partitions(1025)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 1024");
         try (RedisStreamsTransport t = RedisStreamsTransport.builder("redis-cluster://h1:7000").stream("orders").partitions(3).build()) {
             assertThat(t.partitions()).isEqualTo(3);
-            assertThat(t.streams()).containsExactly("{orders:0}", "{orders:1}", "{orders:2}");
+            assertThat(t.streams()).hasSize(3).allSatisfy(k -> assertThat(k).matches("\\{orders:\\d:\\d+\\}"));
+            for (int i = 0; i < 3; i++) {
+                int slot = io.lettuce.core.cluster.SlotHash.getSlot(t.streams().get(i));
+                assertThat(slot).as("partition %d is in the middle of the %d-th third of the slots", i, i).isBetween(i * 5461 + 2300, i * 5461 + 3200);
+                assertThat(t.streams().get(i)).startsWith("{orders:" + i + ":");
+            }
             assertThat(t.stream()).isEqualTo("{orders}");
             assertThat(t.deadLetterStream()).isEqualTo("{orders:*}:dead");
         }
