@@ -210,8 +210,10 @@ final class PartitionedStreams {
 
     /**
      * Every member's partitions: member k of the sorted list gets {@code n / members} of them
-     * ({@code +1} for the first {@code n mod members}); partition i goes to the member with quota
-     * left that scores highest for it. The same result in every process for the same members.
+     * ({@code +1} for the first {@code n mod members}); the (member, partition) pairs are taken in
+     * order of their score, highest first, and a pair is kept when its partition is still free and
+     * its member has quota left. The same result in every process for the same members; a member
+     * that joins takes the partitions it scores highest on, so most others stay where they were.
      */
     static Map<String, int[]> assign(List<String> members, int n) {
         List<String> sorted = new ArrayList<>(members);
@@ -219,24 +221,24 @@ final class PartitionedStreams {
         int size = sorted.size();
         int[] quota = new int[size];
         for (int k = 0; k < size; k++) quota[k] = n / size + (k < n % size ? 1 : 0);
+        int scored = Math.min(size, n); // members past n have no quota (n <= 1024, so k fits in 10 bits)
+        long[] pairs = new long[scored * n]; // score << 20 | member << 10 | partition, taken highest first
+        for (int k = 0; k < scored; k++) {
+            for (int i = 0; i < n; i++) pairs[k * n + i] = score(sorted.get(k), i) << 20 | (long) k << 10 | i;
+        }
+        Arrays.sort(pairs);
+        boolean[] taken = new boolean[n];
         List<List<Integer>> got = new ArrayList<>();
         for (int k = 0; k < size; k++) got.add(new ArrayList<>());
-        for (int i = 0; i < n; i++) {
-            int best = -1;
-            long bestScore = -1;
-            for (int k = 0; k < size; k++) {
-                if (quota[k] == 0) continue;
-                long score = score(sorted.get(k), i);
-                if (score > bestScore) {
-                    bestScore = score;
-                    best = k;
-                }
-            }
-            quota[best]--;
-            got.get(best).add(i);
+        for (int x = pairs.length - 1; x >= 0; x--) {
+            int k = (int) (pairs[x] >>> 10 & 1023), i = (int) (pairs[x] & 1023);
+            if (taken[i] || quota[k] == 0) continue;
+            taken[i] = true;
+            quota[k]--;
+            got.get(k).add(i);
         }
         Map<String, int[]> out = new LinkedHashMap<>();
-        for (int k = 0; k < size; k++) out.put(sorted.get(k), got.get(k).stream().mapToInt(Integer::intValue).toArray());
+        for (int k = 0; k < size; k++) out.put(sorted.get(k), got.get(k).stream().mapToInt(Integer::intValue).sorted().toArray());
         return out;
     }
 
