@@ -32,14 +32,15 @@ import java.util.concurrent.atomic.LongAdder;
  *   100), each on a transport of its own, so each reads its share of the partitions, handle all
  *   {@code n}; the rate runs to the moment no entry is pending.</li>
  * </ul>
- * Before each measured pass a warm-up pass of the same kind (a tenth of n, at least 2,000) runs on
- * another stream. Self-checks: every event handled once, none pending at the end, and with 3
- * masters every master holds entries. Prints {@code name value unit} lines, then the ratios of 3
- * masters to 1.
+ * Both clusters run from the start. A warm-up round (a fifth of n, at least 2,000 events, on both)
+ * is not counted; then {@code rounds} rounds, alternating which cluster goes first, and the
+ * medians are printed. Self-checks: the partitions hold every event published, as many are
+ * handled as were published and none is pending at the end, and with 3 masters every master holds
+ * entries. Prints {@code name value unit} lines, then the ratios of 3 masters to 1.
  *
  * <p>Arguments: events n (default 200,000), partitions p (default 6), body bytes (200),
- * publishers (4), workers (1). {@code weft-bench/partitioned-bench.sh} builds and runs it;
- * {@code partitioned-bench.sh quick} is the smoke run (20,000 events).
+ * publishers (4), workers (1), rounds (3). {@code weft-bench/partitioned-bench.sh} builds and runs
+ * it; {@code partitioned-bench.sh quick} is the smoke run (20,000 events, 1 round).
  */
 public final class PartitionedStreamsBench {
     private static final int DEPTH = 100;
@@ -52,33 +53,54 @@ public final class PartitionedStreamsBench {
         int bodyBytes = args.length > 2 ? Integer.parseInt(args[2]) : 200;
         int publishers = args.length > 3 ? Integer.parseInt(args[3]) : 4;
         int workers = args.length > 4 ? Integer.parseInt(args[4]) : 1;
-        System.out.printf("# partitioned streams: %d events, %d partitions, %d-byte bodies, %d publishers, %d workers%n",
-                n, partitions, bodyBytes, publishers, workers);
-        // -Dbench.order=3,1 measures 3 masters first (to see what the JVM's warm-up does to the first cluster's figures).
-        boolean threeFirst = "3,1".equals(System.getProperty("bench.order"));
-        double[] three = threeFirst ? run(3, n, partitions, bodyBytes, publishers, workers) : null;
-        double[] one = run(1, n, partitions, bodyBytes, publishers, workers);
-        if (!threeFirst) three = run(3, n, partitions, bodyBytes, publishers, workers);
-        System.out.printf("partitioned_publish_3_vs_1_masters %.2f ratio%n", three[0] / one[0]);
-        System.out.printf("partitioned_consume_3_vs_1_masters %.2f ratio%n", three[1] / one[1]);
+        int rounds = args.length > 5 ? Integer.parseInt(args[5]) : 3;
+        System.out.printf("# partitioned streams: %d events, %d partitions, %d-byte bodies, %d publishers, %d workers, %d rounds%n",
+                n, partitions, bodyBytes, publishers, workers, rounds);
+        JacksonEventCodec codec = new JacksonEventCodec();
+        int overhead = codec.encode(new Envelope<>(UUID.randomUUID(), "bench.event", Instant.now(), Map.of(), new BenchEvent(""))).length;
+        String text = "x".repeat(Math.max(1, bodyBytes - overhead));
+        try (RedisCluster one = RedisCluster.start(1); RedisCluster three = RedisCluster.start(3)) {
+            // Round 0 warms the JIT up on both clusters and is not counted; then the rounds
+            // alternate which cluster goes first (1, 3; 3, 1; ...), and the medians are printed,
+            // so neither size gets a warmer JVM or a quieter moment by its place.
+            List<double[]> ofOne = new ArrayList<>(), ofThree = new ArrayList<>();
+            for (int r = 0; r <= rounds; r++) {
+                int events = r == 0 ? Math.max(2_000, n / 5) : n;
+                boolean oneFirst = r % 2 == 1 || r == 0;
+                double[] x = pass(oneFirst ? one : three, oneFirst ? 1 : 3, events, partitions, codec, text, publishers, workers);
+                double[] y = pass(oneFirst ? three : one, oneFirst ? 3 : 1, events, partitions, codec, text, publishers, workers);
+                double[] rOne = oneFirst ? x : y, rThree = oneFirst ? y : x;
+                System.out.printf("%s %d: 1 master publish %.0f consume %.0f; 3 masters publish %.0f consume %.0f events/s%n",
+                        r == 0 ? "warm-up" : "round", r, rOne[0], rOne[1], rThree[0], rThree[1]);
+                if (r == 0) continue;
+                ofOne.add(rOne);
+                ofThree.add(rThree);
+            }
+            double pub1 = median(ofOne, 0), con1 = median(ofOne, 1), pub3 = median(ofThree, 0), con3 = median(ofThree, 1);
+            System.out.printf("partitioned_publish_1_master %.0f events/s%n", pub1);
+            System.out.printf("partitioned_consume_1_master %.0f events/s%n", con1);
+            System.out.printf("partitioned_publish_3_masters %.0f events/s%n", pub3);
+            System.out.printf("partitioned_consume_3_masters %.0f events/s%n", con3);
+            System.out.printf("partitioned_publish_3_vs_1_masters %.2f ratio%n", pub3 / pub1);
+            System.out.printf("partitioned_consume_3_vs_1_masters %.2f ratio%n", con3 / con1);
+        }
     }
 
-    /** One cluster of {@code masters} masters: {publish rate, consume rate}. */
-    static double[] run(int masters, int n, int partitions, int bodyBytes, int publishers, int workers) throws Exception {
-        try (RedisCluster cluster = RedisCluster.start(masters)) {
-            JacksonEventCodec codec = new JacksonEventCodec();
-            int overhead = codec.encode(new Envelope<>(UUID.randomUUID(), "bench.event", Instant.now(), Map.of(), new BenchEvent(""))).length;
-            String text = "x".repeat(Math.max(1, bodyBytes - overhead));
-            int warm = Math.max(2_000, n / 10);
-            String warmStream = "bench:warm:" + UUID.randomUUID(), stream = "bench:parts:" + UUID.randomUUID();
-            publish(cluster, warmStream, partitions, codec, text, warm, publishers);
-            consume(cluster, warmStream, partitions, codec, warm, workers, false);
-            double pub = publish(cluster, stream, partitions, codec, text, n, publishers);
-            double con = consume(cluster, stream, partitions, codec, n, workers, masters > 1);
-            System.out.printf("partitioned_publish_%d_master%s %.0f events/s%n", masters, masters == 1 ? "" : "s", pub);
-            System.out.printf("partitioned_consume_%d_master%s %.0f events/s%n", masters, masters == 1 ? "" : "s", con);
-            return new double[] {pub, con};
+    static double median(List<double[]> rounds, int i) {
+        double[] v = rounds.stream().mapToDouble(r -> r[i]).sorted().toArray();
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
+    /** One pass on {@code cluster}, on a stream of its own: {publish rate, consume rate}. */
+    static double[] pass(RedisCluster cluster, int masters, int n, int partitions, JacksonEventCodec codec, String text, int publishers, int workers)
+            throws Exception {
+        String stream = "bench:parts:" + UUID.randomUUID();
+        double pub = publish(cluster, stream, partitions, codec, text, n, publishers);
+        double con = consume(cluster, stream, partitions, codec, n, workers, masters > 1);
+        try (RedisStreamsTransport t = transport(cluster, stream, partitions)) {
+            for (String s : t.streams()) cluster.cli(cluster.masterOf(s), "DEL", s); // keep memory flat over the rounds
         }
+        return new double[] {pub, con};
     }
 
     static RedisStreamsTransport transport(RedisCluster cluster, String stream, int partitions) {

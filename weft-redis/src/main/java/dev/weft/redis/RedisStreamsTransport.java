@@ -77,6 +77,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   says so (no silent queueing inside the client); the connection comes back by itself, at most
  *   {@code reconnectBackoff} (1 s) after Redis answers again. A Redis that accepts connections but
  *   does not answer fails calls after {@code commandTimeout}.</li>
+ *   <li>Built with {@link Builder#partitions partitions(n)}, the stream is spread over n streams
+ *   (on a Redis Cluster, over its masters), events routed by {@link Builder#partitionKey a key}
+ *   so one key keeps its order, and each transport reading a group reads its share of the
+ *   partitions (docs/adr/0064-partitioned-streams.md). Everything above holds per partition.</li>
  *   <li>Thread-safe.</li>
  * </ul>
  */
