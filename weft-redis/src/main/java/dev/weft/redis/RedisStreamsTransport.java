@@ -677,16 +677,29 @@ public final class RedisStreamsTransport implements Transport {
 
     /**
      * The group's {@code lag} (entries not yet delivered to it) and {@code pending} from
-     * {@code XINFO GROUPS}: two round trips. Empty when the stream or the group does not exist
-     * yet, or when Redis cannot tell the lag (before Redis 7, or after entries were deleted from
+     * {@code XINFO GROUPS}: two round trips per stream, summed over the partitions of a
+     * partitioned stream. Empty when a stream or the group does not exist yet, or when Redis cannot tell the lag (before Redis 7, or after entries were deleted from
      * the middle of the stream).
      */
     @Override
     public Optional<GroupLag> lag(String group) {
         Objects.requireNonNull(group, "group");
         checkOpen();
-        if (link.call("check the stream", r -> r.exists(stream)) == 0) return Optional.empty();
-        for (Object g : link.call("read the groups", r -> r.xinfoGroups(stream))) {
+        // A partitioned stream's lag is the sum over its partitions; one that cannot tell makes it unknown.
+        long undelivered = 0;
+        long pending = 0;
+        for (String s : streams()) {
+            Optional<GroupLag> part = lagOf(s, group);
+            if (part.isEmpty()) return Optional.empty();
+            undelivered += part.get().undelivered();
+            pending += part.get().pending();
+        }
+        return Optional.of(new GroupLag(undelivered, pending));
+    }
+
+    private Optional<GroupLag> lagOf(String s, String group) {
+        if (link.call("check the stream", r -> r.exists(s)) == 0) return Optional.empty();
+        for (Object g : link.call("read the groups", r -> r.xinfoGroups(s))) {
             Map<String, Object> f = pairs(g);
             if (!group.equals(text(f.get("name")))) continue;
             long undelivered = f.get("lag") == null ? -1 : number(f.get("lag"));
