@@ -167,6 +167,25 @@ class WeftCliKafkaTest {
 
     @Test
     @Timeout(60)
+    void aStoresWorkerLetterIsReplayedToAKafkaTopic() throws Exception {
+        String topic = "cli-store-" + UUID.randomUUID();
+        String url = "jdbc:h2:mem:cli-kafka-" + DeadLetterStoreCliTest.SEQ.incrementAndGet() + ";DB_CLOSE_DELAY=-1";
+        try (StoreCommands.OneConnection pool = new StoreCommands.OneConnection(url, null, null);
+             KafkaTransport t = KafkaTransport.builder(bootstrap).topic(topic).partitions(1).build()) {
+            t.publish(WeftCliTest.message("makes the topic"));
+            var store = dev.weft.jdbc.JdbcDeadLetterStore.builder(pool).table("letters").createTable(true).build();
+            DeadLetterStoreCliTest.Letters l = DeadLetterStoreCliTest.park(store);
+            DeadLetterStoreCliTest.Run replay = weft(Map.of(), "dead", "replay", "--jdbc", url, "--table", "letters", "--kafka", bootstrap, "--topic", topic);
+            assertThat(replay.code()).as(replay.err()).isZero();
+            assertThat(replay.out()).contains("replayed 1 dead letter(s) from " + store.name() + " to topic " + topic);
+            List<Delivery> got = receive(t, "mailers", 2);
+            assertThat(got).extracting(Delivery::message).contains(l.worker().message()); // same id, name and bytes
+            assertThat(store.find(l.worker().id())).as("removed once published").isEmpty();
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void noBrokerIsAClearErrorWithinTheTimeout() throws Exception {
         int port = RedisServer.freePort();
         long t0 = System.nanoTime();
