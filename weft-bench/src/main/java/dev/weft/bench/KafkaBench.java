@@ -49,7 +49,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * with the same key, value and headers, sent 100 at a time and waited for (what
  * {@code publishAll} of 100 does); Weft's {@code publishAll} in batches of 100; and the whole user
  * path, {@code EventBus.emit} of JSON events whose outbox publishes what queued up (up to 100 a
- * call). For comparison only, the raw producer with no window at all (send everything, then wait).
+ * call). A warm-up round, then {@code rounds} rounds of (raw, Weft), the order swapped every
+ * round, medians. For comparison only, the raw producer with no window at all (send everything,
+ * then wait).
  *
  * <p>Consume: a raw {@link KafkaConsumer} loop (poll, no handler work, commit the batch's offsets
  * asynchronously, a synchronous commit at the end; same group settings as the transport's), and a
@@ -98,17 +100,32 @@ public final class KafkaBench {
         String run = Long.toString(System.currentTimeMillis(), 36);
         byte[] body = "x".repeat(bodyBytes).getBytes(StandardCharsets.UTF_8);
 
-        // Publish: warm both paths up (JIT, connections, topics), then measure.
+        // Publish: warm both paths up (JIT, connections, topics), then rounds of (raw, Weft), the
+        // order swapped every round so that neither always runs first after the other's work.
         try (KafkaProducer<byte[], byte[]> raw = new KafkaProducer<>(producerSettings(bootstrap));
              KafkaTransport weft = KafkaTransport.builder(bootstrap).topic("bench.weft." + run).partitions(PARTITIONS).build()) {
-            createTopic(bootstrap, "bench.raw." + run);
-            rawPublish(raw, "bench.raw." + run, body, WARM_UP, DEPTH);
+            String rawTopic = "bench.raw." + run;
+            createTopic(bootstrap, rawTopic);
+            rawPublish(raw, rawTopic, body, WARM_UP, DEPTH);
             weftPublish(weft, body, WARM_UP);
-            double rawRate = rawPublish(raw, "bench.raw." + run, body, n, DEPTH);
-            System.out.printf("kafka_producer_send100_wait %.0f ops/s%n", rawRate);
-            double weftRate = weftPublish(weft, body, n);
-            System.out.printf("weft_publishAll_100 %.0f ops/s%n", weftRate);
-            double unbounded = rawPublish(raw, "bench.raw." + run, body, n, Integer.MAX_VALUE);
+            List<Double> rawRates = new ArrayList<>(), weftRates = new ArrayList<>();
+            for (int round = 0; round <= rounds; round++) {
+                double r, w;
+                if (round % 2 == 0) {
+                    r = rawPublish(raw, rawTopic, body, n, DEPTH);
+                    w = weftPublish(weft, body, n);
+                } else {
+                    w = weftPublish(weft, body, n);
+                    r = rawPublish(raw, rawTopic, body, n, DEPTH);
+                }
+                System.out.printf("%s %d: kafka_producer_send100_wait %.0f ops/s; weft_publishAll_100 %.0f ops/s%n", round == 0 ? "warm-up" : "round", round, r, w);
+                if (round == 0) continue;
+                rawRates.add(r);
+                weftRates.add(w);
+            }
+            System.out.printf("kafka_producer_send100_wait %.0f ops/s%n", median(rawRates));
+            System.out.printf("weft_publishAll_100 %.0f ops/s%n", median(weftRates));
+            double unbounded = rawPublish(raw, rawTopic, body, n, Integer.MAX_VALUE);
             System.out.printf("kafka_producer_send_all_then_wait %.0f ops/s (no window; for comparison)%n", unbounded);
         }
         String busTopic = "bench.bus." + run;
