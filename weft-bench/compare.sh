@@ -7,8 +7,9 @@
 # Builds the benchmark jars, runs the JMH comparisons (dev.weft.bench.Compare: medians over every
 # iteration of every fork), the Spring Boot starter's per-request overhead (issue 14;
 # dev.weft.bench.spring.SpringCompare, in weft-bench-spring), then, if redis-server and
-# redis-benchmark are installed, redis-bench.sh for the Redis targets. Takes about 10 minutes with
-# the defaults, 3 with --quick (a smoke check).
+# redis-benchmark are installed, redis-bench.sh for the Redis targets, then kafka-bench.sh for the
+# Kafka targets (its own broker; --quick passes on). Takes about 10 minutes with the defaults plus
+# the Kafka run, 3 with --quick (a smoke check).
 # The machine should be otherwise idle: the ratios are only as good as the quiet around them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,4 +39,13 @@ if command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null; 
   weft-bench/redis-bench.sh | grep -E 'ratio|floor'
 else
   echo "Redis targets skipped: redis-server and redis-benchmark are not installed (apt-get install -y --no-install-recommends redis-server)"
+fi
+echo
+echo "Kafka (kafka-bench.sh):"
+KAFKA_ARGS=()
+[ "${1:-}" = "--quick" ] && KAFKA_ARGS=(--quick)
+if KAFKA_OUT=$(weft-bench/kafka-bench.sh "${KAFKA_ARGS[@]}" 2>&1); then
+  echo "$KAFKA_OUT" | grep -E 'ratio'
+else
+  echo "Kafka targets not measured: $(echo "$KAFKA_OUT" | grep -E '^skipped:|failed' | head -1 | sed 's/^skipped: //' || true)"
 fi
