@@ -123,4 +123,56 @@ class LoaderQuiescenceFrayTest {
             users.checkOneQuiescenceBatchOf(1, 2);
         });
     }
+    /**
+     * ADR 0015 under Fray: a lone {@code loadAll} (its caller runs the batch itself) races its
+     * caller's cancellation from a thread outside the tree, at every point: before the load, while
+     * the batch is being started on the caller, while it runs, after it ended. Whatever the order,
+     * the tree closes (no hang, no thread left), the caller either got every value or saw its
+     * cancellation, at most one batch went out, and a batch cut short by the cancellation was the
+     * caller's own (the cut shows as a failed batch, never as a failed key seen by the caller).
+     */
+    @Test
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void adr0015_aLoneBatchRacingItsCallersCancellation() {
+        explore("ADR 0015 a lone batch races its caller's cancellation", iterations(300, 800), () -> {
+            List<List<Integer>> batches = Collections.synchronizedList(new ArrayList<>());
+            Loader<Integer, String> users = Loader.<Integer, String>builder(keys -> {
+                batches.add(List.copyOf(keys));
+                Weft.checkpoint(); // a cancellation point inside the batch, as a JDBC call would be
+                Map<Integer, String> values = new HashMap<>();
+                for (Integer k : keys) values.put(k, "user-" + k);
+                return values;
+            }).name("users").maxDelay(Duration.ofDays(1)).build();
+            java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.atomic.AtomicReference<Scope> caller = new java.util.concurrent.atomic.AtomicReference<>();
+            Thread canceller = new Thread(() -> {
+                try {
+                    ready.await();
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                caller.get().cancel("the user went away");
+            });
+            canceller.start();
+            MoveOnResult<Map<Integer, String>> r = Scope.builder().clock(clock()).moveOn(s -> {
+                caller.set(s);
+                ready.countDown();
+                return users.loadAll(List.of(1, 2));
+            });
+            try {
+                canceller.join();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+            LoaderStatistics st = users.statistics();
+            check(st.batches() <= 1 && batches.size() <= st.batches(),
+                    () -> "at most one batch, and only a sent one runs: " + batches + ", " + st);
+            if (r.hasValue()) {
+                check(r.value().equals(Map.of(1, "user-1", 2, "user-2")), () -> "B3: each key its value, got " + r.value());
+                check(st.failedBatches() == 0, () -> "a caller that got its values had its batch succeed: " + st);
+            } else {
+                check(r.cancelReason().isPresent(), () -> "a caller without values was cancelled");
+            }
+        });
+    }
 }

@@ -40,6 +40,35 @@ final class KernelImpl extends Kernel {
     }
 
     @Override
+    public boolean runDetached(Runnable body, Runnable onCallerCancelled) {
+        CancelNode node = Current.node();
+        if (node == null) {
+            body.run();
+            return true;
+        }
+        Thread me = Thread.currentThread();
+        // The watch first, then the detach: a cancellation before the detach interrupts us and is
+        // seen by the check below; one after it finds the watch. Either way nothing is missed.
+        CancelWatch watch = new CancelWatch(node, onCallerCancelled);
+        node.linkChild(watch);
+        node.detach();
+        if (node.effectiveReason() != null || me.isInterrupted()) {
+            node.unlinkChild(watch);
+            node.attach(me);
+            return false;
+        }
+        Current.set(null);
+        try {
+            body.run();
+        } finally {
+            Current.set(node);
+            node.unlinkChild(watch);
+            node.attach(me); // interrupts again if the caller's scope was cancelled meanwhile
+        }
+        return true;
+    }
+
+    @Override
     public Thread newThread(Runnable work) {
         return Scope.taskThreads.newThread(work);
     }

@@ -17,7 +17,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Every JMH comparison of issue 12's table in one run, one line per target with its ratio and
+ * Every JMH comparison of issue 12's table (and issue 14's metrics overhead) in one run, one line per target with its ratio and
  * whether it is met (issue 12, item 6). Run by {@code weft-bench/compare.sh}; the Redis targets are
  * {@code redis-bench.sh}'s, which needs a server and is run by the script after this.
  *
@@ -39,7 +39,10 @@ public final class Compare {
             new Target("batching with a real query (H2, 100 keys): 100 tasks' loads / java-dataloader", "BatchIoBenchmark.weftLoad100", null, "BatchIoBenchmark.dataLoaderLoad100", 1.0),
             new Target("fan-out of 1,000 / raw virtual threads", "FanOutBenchmark.weft", null, "FanOutBenchmark.virtualThreads", 1.3),
             new Target("fan-out of 1,000 / StructuredTaskScope (JDK 25 preview)", "FanOutBenchmark.weft", null, "FanOutPreviewBenchmark.structuredTaskScope", 1.0),
-            new Target("rendezvous channel / SynchronousQueue", "ChannelBenchmark.weftRendezvous", null, "ChannelBenchmark.synchronousQueue", 1.0));
+            new Target("rendezvous channel / SynchronousQueue", "ChannelBenchmark.weftRendezvous", null, "ChannelBenchmark.synchronousQueue", 1.0),
+            new Target("metrics overhead (issue 14): fan-out of 1,000 with meters / without", "MetricsOverheadBenchmark.fanOutMeters", null, "MetricsOverheadBenchmark.fanOutPlain", 1.1),
+            new Target("metrics overhead (issue 14): sync emit to 4 handlers with meters / without", "MetricsOverheadBenchmark.busMeters", null, "MetricsOverheadBenchmark.busPlain", 1.1),
+            new Target("metrics overhead (issue 14): the same, busHandlerTimer(false) / without", "MetricsOverheadBenchmark.busMetersWithoutHandlerTimer", null, "MetricsOverheadBenchmark.busPlain", 1.1));
 
     private Compare() {}
 

@@ -34,7 +34,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   {@code weft.scope} observation and, per task, the current observation opened around it.</li>
  *   <li>{@code bus*}: one operation emits an event outside any scope to 4 SYNC handlers (run
  *   inline); meters time each of the 4 handler tries; observations add an emit observation and a
- *   handle observation per try (and the envelope they need).</li>
+ *   handle observation per try (and the envelope they need). {@code busMetersWithoutHandlerTimer}:
+ *   meters with {@code WeftMicrometer.Builder.busHandlerTimer(false)} and the bus bound
+ *   ({@code bindBus}, read only when scraped): what the bus pays when tries are counted, not timed.</li>
  * </ul>
  *
  * <pre>
@@ -56,7 +58,8 @@ public class MetricsOverheadBenchmark {
 
     private WeftMicrometer meters;
     private WeftMicrometer metersAndObservations;
-    private EventBus plainBus, meteredBus, observedBus;
+    private WeftMicrometer metersWithoutHandlerTimer;
+    private EventBus plainBus, meteredBus, observedBus, countedBus;
     long sum;
     long next;
 
@@ -72,7 +75,10 @@ public class MetricsOverheadBenchmark {
         });
         metersAndObservations = WeftMicrometer.builder().meterRegistry(new SimpleMeterRegistry())
                 .observationRegistry(observations).build();
+        metersWithoutHandlerTimer = WeftMicrometer.builder().meterRegistry(new SimpleMeterRegistry()).busHandlerTimer(false).build();
         plainBus = bus(null);
+        countedBus = bus(metersWithoutHandlerTimer);
+        metersWithoutHandlerTimer.bindBus(countedBus, "bench");
         meteredBus = bus(meters);
         observedBus = bus(metersAndObservations);
     }
@@ -124,6 +130,12 @@ public class MetricsOverheadBenchmark {
     @Benchmark
     public long busMeters() {
         meteredBus.emit(new Tick(next++));
+        return sum;
+    }
+
+    @Benchmark
+    public long busMetersWithoutHandlerTimer() {
+        countedBus.emit(new Tick(next++));
         return sum;
     }
 

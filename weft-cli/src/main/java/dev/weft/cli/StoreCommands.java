@@ -4,7 +4,7 @@ import dev.weft.events.transport.EncodedDeadLetter;
 import dev.weft.events.transport.EncodedDeadLetterStore;
 import dev.weft.jdbc.JdbcDeadLetterStore;
 import dev.weft.redis.RedisDeadLetterStore;
-import dev.weft.redis.RedisStreamsTransport;
+import dev.weft.events.transport.Transport;
 import java.io.PrintWriter;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -131,7 +131,8 @@ final class StoreCommands {
         return handler.startsWith("worker:") || handler.startsWith("transport:");
     }
 
-    static int replay(EncodedDeadLetterStore store, StoreOptions o, int limit, RedisStreamsTransport to, PrintWriter out, PrintWriter err) {
+    /** Publishes the chosen letters to {@code to} ({@code where} names its stream or topic), each removed from the store once published. */
+    static int replay(EncodedDeadLetterStore store, StoreOptions o, int limit, Transport to, String where, PrintWriter out, PrintWriter err) {
         List<EncodedDeadLetter> letters;
         if (o.id != null) {
             letters = List.of(store.find(o.id).orElseThrow(() -> new IllegalArgumentException("no dead letter " + o.id + " in " + store.name())));
@@ -152,13 +153,13 @@ final class StoreCommands {
         WeftCli.ProgressBar bar = new WeftCli.ProgressBar(err, replayable.size());
         int n = 0;
         for (EncodedDeadLetter l : replayable) {
-            // Published first, removed once Redis has it: a crash in between replays it twice, never loses it.
+            // Published first, removed once the transport has it: a crash in between replays it twice, never loses it.
             to.publish(l.message());
             store.remove(l.id());
             bar.update(++n);
         }
         bar.done();
-        out.printf("replayed %d dead letter(s) from %s to %s%n", n, store.name(), to.stream());
+        out.printf("replayed %d dead letter(s) from %s to %s%n", n, store.name(), where);
         if (skippedLetters > 0) {
             err.printf("weft: left %d letter(s) of the bus handler(s) %s in %s: a bus's own handler runs in its service, not on a stream;"
                     + " replay them there (EventBus.replay(id), replayAll()), or purge them%n", skippedLetters, String.join(", ", skipped), store.name());

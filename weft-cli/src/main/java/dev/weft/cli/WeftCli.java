@@ -2,10 +2,13 @@ package dev.weft.cli;
 
 import dev.weft.cli.StoreCommands.OpenStore;
 import dev.weft.cli.StoreCommands.StoreOptions;
+import dev.weft.kafka.KafkaTransport;
 import dev.weft.redis.DeadLetterEntry;
 import dev.weft.redis.RedisStreamsTransport;
 import dev.weft.redis.StreamInfo;
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -17,13 +20,18 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code weft}: looks at and repairs the Redis streams of Weft's transport.
+ * {@code weft}: looks at and repairs the Redis streams and Kafka topics of Weft's transports.
  *
  * <pre>
  * weft show   --stream sightings                  length, dead letters, groups (pending, lag), consumers (pending, idle)
  * weft dead list    --stream sightings [--group g] [--limit 20]
  * weft dead replay  --stream sightings [--group g] [--limit N]   with a progress bar
  * weft dead purge   --stream sightings [--group g] --yes
+ *
+ * weft show         --kafka host:port --topic sightings          partitions, dead letters, groups (committed offsets, lag, members)
+ * weft dead list    --kafka host:port --topic sightings [--group g] [--limit 20]
+ * weft dead replay  --kafka host:port --topic sightings [--group g] [--limit N]
+ * weft dead purge   --kafka host:port --topic sightings [--group g] --yes   (hides them: Kafka deletes no single record)
  *
  * weft dead list    --jdbc jdbc:postgresql://db/app [--table t] [--handler h] [--id letter] [--limit 20]
  * weft dead replay  --jdbc jdbc:postgresql://db/app [--handler h] [--id letter] --stream sightings
@@ -42,13 +50,16 @@ import picocli.CommandLine.Spec;
  *
  * <p>The Redis URI comes from {@code --url} or {@code WEFT_REDIS_URL} (default
  * {@code redis://127.0.0.1:6379}) or is a Redis Cluster's ({@code redis-cluster://host:port,host:port});
- * it may hold a user and password, which are never printed. A JDBC URL may name the user
+ * it may hold a user and password, which are never printed. Kafka is chosen by {@code --kafka}
+ * ({@code host:port[,host:port]}), or by {@code WEFT_KAFKA_BOOTSTRAP} when {@code --url} is not
+ * given; its client settings (SASL, TLS) come from a properties file, {@code --kafka-config}, and
+ * are never printed. The Kafka commands create no topic. A JDBC URL may name the user
  * ({@code ?user=..}, or {@code --jdbc-user}); the password comes from {@code WEFT_JDBC_PASSWORD}
  * (an option would show in the process list) or the URL.
  * Exit code 0 on success, 1 when Redis or the database fails (the message says why), 2 for bad usage.
  */
 @Command(name = "weft", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "weft 0.1.0",
-        description = "Shows Weft's Redis streams and consumer groups; lists, replays and purges dead letters.",
+        description = "Shows Weft's Redis streams or Kafka topics and their consumer groups; lists, replays and purges dead letters.",
         subcommands = {WeftCli.Show.class, WeftCli.Dead.class})
 public final class WeftCli {
 
@@ -57,6 +68,22 @@ public final class WeftCli {
 
     @Option(names = "--stream", description = "the stream's key (default: ${DEFAULT-VALUE})", defaultValue = "weft:events", scope = CommandLine.ScopeType.INHERIT)
     String stream;
+
+    @Option(names = "--kafka", paramLabel = "<host:port>", scope = CommandLine.ScopeType.INHERIT,
+            description = "Kafka instead of Redis: bootstrap servers host:port[,host:port]; default: $WEFT_KAFKA_BOOTSTRAP unless --url is given")
+    String kafka;
+
+    @Option(names = "--topic", paramLabel = "<topic>", defaultValue = "weft.events", scope = CommandLine.ScopeType.INHERIT,
+            description = "with Kafka: the transport's topic (default: ${DEFAULT-VALUE}); its dead letters are in <topic>.dead")
+    String topic;
+
+    @Option(names = "--kafka-config", paramLabel = "<file>", scope = CommandLine.ScopeType.INHERIT,
+            description = "with Kafka: a properties file of client settings (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.*); never printed")
+    Path kafkaConfig;
+
+    @Option(names = "--kafka-timeout", paramLabel = "<seconds>", defaultValue = "15", scope = CommandLine.ScopeType.INHERIT,
+            description = "with Kafka: how long to wait for an answer (default: ${DEFAULT-VALUE} s)")
+    int kafkaTimeoutSeconds;
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -77,7 +104,10 @@ public final class WeftCli {
         return run(out, err, envUrl == null ? Map.of() : Map.of("WEFT_REDIS_URL", envUrl), args);
     }
 
-    /** Runs the tool with these streams and environment ({@code WEFT_REDIS_URL}, {@code WEFT_JDBC_PASSWORD}); returns the exit code. */
+    /**
+     * Runs the tool with these streams and environment ({@code WEFT_REDIS_URL}, {@code WEFT_KAFKA_BOOTSTRAP},
+     * {@code WEFT_JDBC_PASSWORD}); returns the exit code.
+     */
     public static int run(PrintWriter out, PrintWriter err, Map<String, String> env, String... args) {
         WeftCli root = new WeftCli();
         CommandLine cl = new CommandLine(root);
@@ -88,22 +118,46 @@ public final class WeftCli {
             return e instanceof CommandLine.ParameterException ? 2 : 1;
         });
         root.envUrl = env.get("WEFT_REDIS_URL");
+        root.envKafka = env.get("WEFT_KAFKA_BOOTSTRAP");
         root.jdbcPassword = env.get("WEFT_JDBC_PASSWORD");
         return cl.execute(args);
     }
 
     private String envUrl;
+    private String envKafka;
     private String jdbcPassword;
 
     RedisStreamsTransport open() {
         return RedisStreamsTransport.builder(redisUrl()).stream(stream).build();
     }
 
+    /**
+     * Kafka's bootstrap servers when the command is for Kafka, else null: {@code --kafka}, or
+     * {@code $WEFT_KAFKA_BOOTSTRAP} unless {@code --url} names a Redis.
+     *
+     * @throws CommandLine.ParameterException when both {@code --kafka} and {@code --url} are given
+     */
+    String kafkaBootstrap() {
+        if (kafka != null && url != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--kafka and --url name two transports: give one");
+        }
+        if (kafka != null) return kafka;
+        if (url == null && envKafka != null && !envKafka.isBlank()) return envKafka.trim();
+        return null;
+    }
+
+    KafkaTransport openKafka(String bootstrap) {
+        if (kafkaTimeoutSeconds < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--kafka-timeout is " + kafkaTimeoutSeconds + ": at least 1 second");
+        return KafkaCommands.open(bootstrap, topic, kafkaConfig, Duration.ofSeconds(kafkaTimeoutSeconds));
+    }
+
     String redisUrl() {
         return url != null ? url : envUrl != null && !envUrl.isBlank() ? envUrl : "redis://127.0.0.1:6379";
     }
 
-    @Command(name = "show", description = "Shows the stream: length, dead letters, consumer groups (pending, lag) and their consumers (pending, idle).")
+    @Command(name = "show", description = {"Shows the stream: length, dead letters, consumer groups (pending, lag) and their consumers (pending, idle).",
+            "With --kafka: the topic's partitions (offsets, leader, replicas), its dead letters, and the consumer groups"
+                    + " (committed offset and lag per partition, members)."})
     static final class Show implements Callable<Integer> {
         @ParentCommand
         WeftCli root;
@@ -111,6 +165,12 @@ public final class WeftCli {
         @Override
         public Integer call() {
             PrintWriter out = root.spec.commandLine().getOut();
+            String kafka = root.kafkaBootstrap();
+            if (kafka != null) {
+                try (KafkaTransport t = root.openKafka(kafka)) {
+                    return KafkaCommands.show(t, out);
+                }
+            }
             try (RedisStreamsTransport t = root.open()) {
                 StreamInfo info = t.info();
                 out.printf("stream %s: %d entries, %d dead letters (%s)%n", info.stream(), info.length(), info.deadLetters(), t.deadLetterStream());
@@ -147,7 +207,7 @@ public final class WeftCli {
         @Mixin
         StoreOptions store;
 
-        @Option(names = "--group", description = "only this consumer group's (the stream's own dead letters)")
+        @Option(names = "--group", description = "only this consumer group's (the stream's or topic's own dead letters)")
         String group;
 
         @Option(names = "--limit", defaultValue = "20", description = "at most this many (default: ${DEFAULT-VALUE})")
@@ -159,6 +219,12 @@ public final class WeftCli {
             if (store.chosen(dead.root.spec, group)) {
                 try (OpenStore s = store.open(dead.root)) {
                     return StoreCommands.list(s.store(), store, limit, out);
+                }
+            }
+            String kafka = dead.root.kafkaBootstrap();
+            if (kafka != null) {
+                try (KafkaTransport t = dead.root.openKafka(kafka)) {
+                    return KafkaCommands.list(t, group, limit, out);
                 }
             }
             try (RedisStreamsTransport t = dead.root.open()) {
@@ -173,7 +239,8 @@ public final class WeftCli {
         }
     }
 
-    @Command(name = "replay", description = "Publishes dead letters again as new entries of --stream (every group sees them again; consumers de-duplicate by id).")
+    @Command(name = "replay", description = {"Publishes dead letters again as new entries of --stream (every group sees them again; consumers de-duplicate by id).",
+            "With --kafka: as new records of --topic, each dead letter then marked as replayed in <topic>.dead."})
     static final class Replay implements Callable<Integer> {
         @ParentCommand
         Dead dead;
@@ -181,7 +248,7 @@ public final class WeftCli {
         @Mixin
         StoreOptions store;
 
-        @Option(names = "--group", description = "only this consumer group's (the stream's own dead letters)")
+        @Option(names = "--group", description = "only this consumer group's (the stream's or topic's own dead letters)")
         String group;
 
         @Option(names = "--limit", defaultValue = "2147483647", description = "at most this many")
@@ -191,9 +258,20 @@ public final class WeftCli {
         public Integer call() throws Exception {
             PrintWriter out = dead.root.spec.commandLine().getOut();
             PrintWriter err = dead.root.spec.commandLine().getErr();
+            String kafka = dead.root.kafkaBootstrap();
             if (store.chosen(dead.root.spec, group)) {
+                if (kafka != null) {
+                    try (OpenStore s = store.open(dead.root); KafkaTransport t = dead.root.openKafka(kafka)) {
+                        return StoreCommands.replay(s.store(), store, limit, t, "topic " + t.topic(), out, err);
+                    }
+                }
                 try (OpenStore s = store.open(dead.root); RedisStreamsTransport t = dead.root.open()) {
-                    return StoreCommands.replay(s.store(), store, limit, t, out, err);
+                    return StoreCommands.replay(s.store(), store, limit, t, t.stream(), out, err);
+                }
+            }
+            if (kafka != null) {
+                try (KafkaTransport t = dead.root.openKafka(kafka)) {
+                    return KafkaCommands.replay(t, group, limit, out, err);
                 }
             }
             try (RedisStreamsTransport t = dead.root.open()) {
@@ -207,7 +285,9 @@ public final class WeftCli {
         }
     }
 
-    @Command(name = "purge", description = "Deletes dead letters for good.")
+    @Command(name = "purge", description = {"Deletes dead letters for good.",
+            "With --kafka: marks them as purged in <topic>.dead, so list and replay skip them; Kafka deletes no single record,"
+                    + " so they stay in the topic until its retention removes them."})
     static final class Purge implements Callable<Integer> {
         @ParentCommand
         Dead dead;
@@ -215,7 +295,7 @@ public final class WeftCli {
         @Mixin
         StoreOptions store;
 
-        @Option(names = "--group", description = "only this consumer group's (the stream's own dead letters)")
+        @Option(names = "--group", description = "only this consumer group's (the stream's or topic's own dead letters)")
         String group;
 
         @Option(names = "--yes", description = "really delete them")
@@ -225,13 +305,21 @@ public final class WeftCli {
         public Integer call() throws Exception {
             PrintWriter out = dead.root.spec.commandLine().getOut();
             boolean fromStore = store.chosen(dead.root.spec, group);
+            String kafka = fromStore ? null : dead.root.kafkaBootstrap();
             if (!yes) {
-                dead.root.spec.commandLine().getErr().println("weft: purge deletes dead letters for good; add --yes to do it");
+                dead.root.spec.commandLine().getErr().println(kafka != null
+                        ? "weft: purge hides dead letters for good (Kafka deletes them only with the topic's retention); add --yes to do it"
+                        : "weft: purge deletes dead letters for good; add --yes to do it");
                 return 2;
             }
             if (fromStore) {
                 try (OpenStore s = store.open(dead.root)) {
                     return StoreCommands.purge(s.store(), store, out);
+                }
+            }
+            if (kafka != null) {
+                try (KafkaTransport t = dead.root.openKafka(kafka)) {
+                    return KafkaCommands.purge(t, group, out);
                 }
             }
             try (RedisStreamsTransport t = dead.root.open()) {

@@ -98,7 +98,16 @@ final class BatchDomain implements TreeWatcher {
             armDelays();
             return;
         }
-        for (int i = 0; i < waiting.size(); i++) waiting.get(i).dispatchIf(ids.get(i), DispatchReason.QUIESCENCE);
+        // A lone batch of the thread about to park runs right here, after the others have started
+        // on threads of their own (ADR 0015); at most one, so batches still run in parallel.
+        BatchRun<?, ?> here = null;
+        for (int i = 0; i < waiting.size(); i++) {
+            BatchRun<?, ?> run = waiting.get(i).takeIf(ids.get(i), DispatchReason.QUIESCENCE);
+            if (run == null) continue;
+            if (here == null && run.loneHere()) here = run;
+            else run.start();
+        }
+        if (here != null) here.startHere();
     }
 
     /**

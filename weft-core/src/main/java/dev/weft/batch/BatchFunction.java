@@ -5,7 +5,9 @@ import java.util.Map;
 
 /**
  * Loads many keys in one call (one SQL {@code IN} query, one Redis {@code MGET}) for a
- * {@link Loader}. It runs on a virtual thread of its own and may block.
+ * {@link Loader}. It may block. It runs in a scope of its own, on a virtual thread of its own,
+ * or, for a batch with a single caller, on that caller's thread (so it may see that thread's
+ * {@code ThreadLocal}s, never its Weft context; ADR 0015).
  *
  * <pre>{@code
  * BatchFunction<Long, User> users = ids -> userRepository.findAllById(ids); // Map<Long, User>

@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One batch sent: runs the batch function on a virtual thread of its own, in a root scope of its
- * own (ADR 0014), and gives every key its outcome (B3).
+ * own (ADR 0014), or, when it is lone, on its only caller ({@link #startHere}, ADR 0015), and
+ * gives every key its outcome (B3).
  *
  * <p>The batch belongs to no caller: no caller's cancellation reaches it (B4), a caller cancelled
  * while waiting just stops waiting, and the others still get their values. The batch's scope has
@@ -49,10 +50,69 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
         this.delayTimer = delayTimer;
     }
 
+    /**
+     * The slot the current thread is about to park on, set by {@link Loader} around its wait:
+     * a batch holding that slot may run right here instead of on a thread of its own (ADR 0015).
+     */
+    static final ThreadLocal<LoadSlot<?, ?>> PARKING = new ThreadLocal<>();
+
+    /**
+     * Whether this is a lone batch of the current thread: it is about to park on one of its keys
+     * (so it would only idle until the batch ends), it added every key itself, and no other load
+     * joined any. Only such a batch runs on its caller (ADR 0015): its caller's cancellation
+     * then concerns nobody else, so it can cut the batch short and leave at once.
+     */
+    boolean loneHere() {
+        LoadSlot<?, ?> p = PARKING.get();
+        if (p == null || state.domain == null || p.adder != Thread.currentThread()) return false;
+        boolean mine = false;
+        for (LoadSlot<K, V> s : slots) {
+            if (s == p) {
+                mine = true;
+                break;
+            }
+        }
+        return mine && state.lone(slots, Thread.currentThread());
+    }
+
+    /**
+     * Runs the batch on the current thread, its only caller ({@link #loneHere}), outside the
+     * caller's scope tree (ADR 0015): that saves starting a thread, parking the caller and waking
+     * it. Falls back to a thread of its own if the caller is already cancelled. Called from the
+     * quiescence check of the caller's own wait.
+     */
+    void startHere() {
+        if (delayTimer != null) delayTimer.cancel();
+        PARKING.remove(); // this wait runs one batch at most; a nested load sets its own
+        number = loader.stats.dispatched(slots.size(), reason);
+        if (!Kernel.get().runDetached(this, this::callerCancelled)) launch();
+    }
+
+    /**
+     * The caller running this lone batch was cancelled (on the cancelling thread): the batch has
+     * no caller left, so it is cut short, as a closing tree cuts short a batch nobody waits for
+     * ({@link #abandon}), and the caller leaves as soon as the batch function returns. A load
+     * that joined one of its keys meanwhile is not failed by it: that key is sent again (B4).
+     */
+    private void callerCancelled() {
+        callerGone = true;
+        Scope s = scope;
+        if (s != null) s.cancel(CALLER_GONE);
+    }
+
+    /** Set when the only caller of a batch it ran itself was cancelled: its keys are not worth loading. */
+    private volatile boolean callerGone;
+
+    private static final String CALLER_GONE = "its only caller, which was running it, was cancelled";
+
     /** Counts the batch and starts its thread; never blocks. */
     void start() {
         if (delayTimer != null) delayTimer.cancel();
         number = loader.stats.dispatched(slots.size(), reason);
+        launch();
+    }
+
+    private void launch() {
         Thread t = Kernel.get().newThread(this); // virtual (ADR 0025 explains the indirection)
         t.setName(loader.name() + "-batch-" + number);
         thread = t;
@@ -121,6 +181,7 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
             b.run(scope -> {
                 this.scope = scope;
                 if (abandoned) scope.cancel(CLOSED);
+                if (callerGone) scope.cancel(CALLER_GONE);
                 call(keys);
                 return null;
             });
@@ -133,7 +194,8 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
         if (failure != null) {
             loader.stats.failed();
             String msg = "loader '" + loader.name() + "': batch " + number + " failed: " + Format.summary(failure);
-            for (LoadSlot<K, V> s : slots) s.fail(msg, failure);
+            // Cut short with its only caller (callerGone): a key someone joined since is sent again.
+            for (LoadSlot<K, V> s : callerGone ? state.requeueJoined(slots) : slots) s.fail(msg, failure);
         } else {
             for (LoadSlot<K, V> s : slots) {
                 if (!s.isDone()) {

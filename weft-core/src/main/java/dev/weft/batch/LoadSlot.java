@@ -34,16 +34,32 @@ final class LoadSlot<K, V> {
 
     final K key;
     final Object normalizedKey;
+    /**
+     * How many loads joined this slot while it waited or was in flight, besides the one that
+     * added it. Guarded by the lock of its {@code LoaderState}: a batch its caller runs itself
+     * (ADR 0015) reads it to tell whether anyone else waits for the key.
+     */
+    int joined;
     @SuppressWarnings("unused") private volatile Object outcome = PENDING; // through OUTCOME
     @SuppressWarnings("unused") private volatile Object waiters;           // through WAITERS
+
+    /** The thread whose load added this slot (null for a cached value): see {@code LoaderState.lone}. */
+    final Thread adder;
 
     LoadSlot(K key, Object normalizedKey) {
         this.key = key;
         this.normalizedKey = normalizedKey;
+        this.adder = Thread.currentThread();
+    }
+
+    private LoadSlot(K key, Object normalizedKey, Thread adder) {
+        this.key = key;
+        this.normalizedKey = normalizedKey;
+        this.adder = adder;
     }
 
     static <K, V> LoadSlot<K, V> completed(K key, Object normalizedKey, V value) {
-        LoadSlot<K, V> s = new LoadSlot<>(key, normalizedKey);
+        LoadSlot<K, V> s = new LoadSlot<>(key, normalizedKey, null);
         s.outcome = value == null ? NULL : value;
         s.waiters = DONE;
         return s;

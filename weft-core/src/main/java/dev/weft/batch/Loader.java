@@ -42,8 +42,12 @@ import java.util.function.Function;
  *   <li>(B3) Each key gets its own value or its own error ({@link BatchFunction.PerKey}); when the
  *   batch function throws, every key of the batch fails with that cause. Failures are thrown as
  *   {@link LoadFailedException}; they are never cached.</li>
- *   <li>(B4) The batch function runs on its own virtual thread, outside every caller's scope: a
- *   caller cancelled while waiting throws {@link dev.weft.Cancelled Cancelled} and the batch goes on for the others.</li>
+ *   <li>(B4) The batch function runs outside every caller's scope, in a root scope of its own, on
+ *   a virtual thread of its own: a caller cancelled while waiting throws {@link dev.weft.Cancelled
+ *   Cancelled} and the batch goes on for the others. A lone batch (one caller added every key and
+ *   nobody joined one) runs on that caller's thread instead, which would only idle meanwhile; if
+ *   that caller is cancelled, the batch is cut short with it, and a key someone joined meanwhile
+ *   is sent again (ADR 0015).</li>
  *   <li>(B5) {@link #statistics()} and a {@link BatchListener}: batches, keys, sizes, and why
  *   each batch was sent.</li>
  * </ul>
@@ -124,9 +128,7 @@ public final class Loader<K, V> {
         Weft.checkpoint();
         stats.loads(1);
         LoadSlot<K, V> slot = state().slots(List.of(key)).get(0);
-        if (!slot.isDone() && slot.addWaiter(Thread.currentThread())) {
-            Kernel.get().await(slot::isDone, Kernel.NO_DEADLINE, slot);
-        }
+        if (!slot.isDone() && slot.addWaiter(Thread.currentThread())) await(slot);
         return slot.get(name);
     }
 
@@ -149,11 +151,26 @@ public final class Loader<K, V> {
         // registers and is woken once, not once per key (a hundred unparks of one thread).
         Thread me = Thread.currentThread();
         for (LoadSlot<K, V> s : slots) {
-            if (!s.isDone() && s.addWaiter(me)) Kernel.get().await(s::isDone, Kernel.NO_DEADLINE, s);
+            if (!s.isDone() && s.addWaiter(me)) await(s);
         }
         Map<K, V> out = new LinkedHashMap<>(slots.size() * 2);
         for (LoadSlot<K, V> s : slots) out.put(s.key, s.get(name));
         return out;
+    }
+
+    /**
+     * Waits for {@code slot}. The wait's quiescence check may run the slot's batch on this thread
+     * (ADR 0015); if the slot failed while this caller's scope was cancelled, the cancellation is
+     * what the caller sees (level-triggered), not the batch's failure.
+     */
+    private static void await(LoadSlot<?, ?> slot) {
+        BatchRun.PARKING.set(slot);
+        try {
+            Kernel.get().await(slot::isDone, Kernel.NO_DEADLINE, slot);
+        } finally {
+            BatchRun.PARKING.remove();
+        }
+        if (!slot.succeeded()) Weft.checkpoint();
     }
 
     /**

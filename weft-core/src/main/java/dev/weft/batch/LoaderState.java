@@ -125,7 +125,12 @@ final class LoaderState<K, V> {
     private LoadSlot<K, V> lookup(Object nk) {
         LoadSlot<K, V> s = slots.get(nk);
         if (s == null) return null;
-        if (!s.isDone() || (cache && s.succeeded())) {
+        if (!s.isDone()) {
+            s.joined++;
+            loader.stats.cacheHit();
+            return s;
+        }
+        if (cache && s.succeeded()) {
             loader.stats.cacheHit();
             return s;
         }
@@ -214,15 +219,54 @@ final class LoaderState<K, V> {
 
     /** Sends the batch being filled if it is still the one numbered {@code id}. */
     void dispatchIf(long id, DispatchReason reason) {
-        BatchRun<K, V> run;
+        BatchRun<K, V> run = takeIf(id, reason);
+        if (run != null) run.start();
+    }
+
+    /** Takes the batch being filled if it is still the one numbered {@code id}; the caller starts it. */
+    BatchRun<K, V> takeIf(long id, DispatchReason reason) {
         lock.lock();
         try {
-            if (pending == null || pendingId != id) return;
-            run = take(reason);
+            return pending == null || pendingId != id ? null : take(reason);
         } finally {
             lock.unlock();
         }
-        run.start();
+    }
+
+    /** Whether every key of {@code batch} was added by a load of {@code caller} and joined by no other load. */
+    boolean lone(List<LoadSlot<K, V>> batch, Thread caller) {
+        lock.lock();
+        try {
+            for (LoadSlot<K, V> s : batch) {
+                if (s.adder != caller || s.joined > 0) return false;
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A batch its caller ran itself ended early because that caller was cancelled (ADR 0015):
+     * the keys some other load joined meanwhile go back into the batch being filled, so their
+     * callers are not failed by a cancellation that was not theirs (B4); the others are returned,
+     * to be failed. Their joiners are parked, so the tree's next quiescence sends them.
+     */
+    List<LoadSlot<K, V>> requeueJoined(List<LoadSlot<K, V>> batch) {
+        List<LoadSlot<K, V>> rest = new ArrayList<>(batch.size());
+        lock.lock();
+        try {
+            for (LoadSlot<K, V> s : batch) {
+                if (s.isDone() || s.joined == 0) {
+                    rest.add(s);
+                } else {
+                    add(s); // `joined` stays: it may over-count, which only keeps a batch from being cut short
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        return rest;
     }
 
     /**
@@ -270,7 +314,8 @@ final class LoaderState<K, V> {
         lock.lock();
         try {
             for (LoadSlot<K, V> s : batch) {
-                if (!cache || !s.succeeded()) slots.remove(s.normalizedKey, s);
+                // A key sent again (requeueJoined) has no outcome yet: it stays.
+                if (s.isDone() && (!cache || !s.succeeded())) slots.remove(s.normalizedKey, s);
             }
         } finally {
             lock.unlock();

@@ -32,8 +32,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * there is a hand-off to a thread that is about to arrive, and on an idle core a short spin
  * saves a park and an unpark (measured 1.7x faster). A buffered channel never spins: its sides
  * run apart, and spinning measured 2.4x slower. On an oversubscribed machine any spin costs
- * (the spinner holds the core the other side needs); {@code -Dweft.channel.spins=N} tunes it, 0
- * turns it off (docs/BENCHMARKS.md).
+ * (the spinner holds the core the other side needs), so a rendezvous channel stops spinning for
+ * a while after a spin that did not end in a hand-off ({@link #spinAdaptively});
+ * {@code -Dweft.channel.spins=N} tunes the spin, 0 turns it off (docs/BENCHMARKS.md).
  *
  * <p>Lock order: a plain operation holds one channel lock; a select takes the locks of all its
  * channels in {@link #id} order (Go's {@code sellock}), so no two threads wait on each other.
@@ -198,7 +199,7 @@ final class ChannelCore {
      * @return false only if the time ran out and the operation did not happen
      */
     private boolean await(ChannelWaiter w, ChannelWaiter.Queue queue, long until) {
-        if (capacity == 0) spin(w);
+        if (capacity == 0) spinAdaptively(w);
         if (w.isPending()) {
             try {
                 Kernel.get().await(w::isDone, until, this);
@@ -226,6 +227,33 @@ final class ChannelCore {
     /** Spins briefly while {@code w} is pending (rendezvous and select only, see the note above). */
     static void spin(ChannelWaiter w) {
         for (int i = 0; i < SPINS && w.isPending(); i++) Thread.onSpinWait();
+    }
+
+    /**
+     * How the last spins of this rendezvous channel went: positive while they end in a hand-off,
+     * negative (counting back up to 0) for the operations that skip spinning after one that
+     * parked anyway. Read and written without synchronization: it only steers a heuristic.
+     */
+    private int spinCredit;
+
+    /** After a spin that ended in a park, this many operations park at once (then one tries again). */
+    private static final int SPIN_BACKOFF = 16;
+
+    /**
+     * {@link #spin}, unless spinning has just failed on this channel: a spin only pays when the
+     * other side arrives within it, which needs a free core. When the cores are busy (or the two
+     * sides share a carrier) the spinner only delays the thread it waits for, so after a spin that
+     * ended in a park the next {@link #SPIN_BACKOFF} operations park at once, then one tries again
+     * (a simple form of adaptive spinning, as JVM monitors do).
+     */
+    private void spinAdaptively(ChannelWaiter w) {
+        int credit = spinCredit;
+        if (credit < 0) {
+            spinCredit = credit + 1;
+            return;
+        }
+        spin(w);
+        spinCredit = w.isPending() ? -SPIN_BACKOFF : Math.min(credit + 1, SPIN_BACKOFF);
     }
 
     // ---- handles ---------------------------------------------------------------------------

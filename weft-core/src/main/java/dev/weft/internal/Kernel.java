@@ -76,6 +76,21 @@ public abstract class Kernel {
     public abstract <W extends TreeWatcher> W existingWatcher(Class<W> kind);
 
     /**
+     * Runs {@code body} on the current thread outside its scope tree, for a loader's batch that
+     * its waiting caller runs itself (ADR 0015): while it runs, no scope is current (a scope
+     * {@code body} opens is a root), and no cancellation of the caller's scope interrupts the
+     * thread; if that scope is cancelled meanwhile, {@code onCallerCancelled} runs on the
+     * cancelling thread (it must be quick and must not block) and the cancellation takes effect
+     * again, level-triggered, once {@code body} returns. The caller's wait mark stays in place, so
+     * the tree sees the thread as blocked throughout, as it would while another thread ran the
+     * batch.
+     *
+     * @return false, without running {@code body}, if the caller's scope is already cancelled or
+     *         the thread interrupted (then the batch must go to a thread of its own)
+     */
+    public abstract boolean runDetached(Runnable body, Runnable onCallerCancelled);
+
+    /**
      * A new, unstarted thread for {@code work} from the factory tasks' threads come from: a virtual
      * thread, except while a controlled-concurrency test (ADR 0025) has put platform threads in.
      */

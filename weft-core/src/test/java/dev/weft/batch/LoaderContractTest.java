@@ -2,9 +2,11 @@ package dev.weft.batch;
 
 import dev.weft.CancelReason;
 import dev.weft.Cancelled;
+import dev.weft.ContextKey;
 import dev.weft.DeadlineExceeded;
 import dev.weft.ExceptionGroup;
 import dev.weft.FakeClock;
+import dev.weft.MoveOnResult;
 import dev.weft.Scope;
 import dev.weft.ScopeBody;
 import dev.weft.ScopeObserver;
@@ -349,7 +351,7 @@ class LoaderContractTest {
     }
 
     @Test
-    void b3_theBatchRunsOnItsOwnVirtualThreadAndMayBlock() throws Throwable {
+    void b3_aSharedBatchRunsOnAVirtualThreadOfItsOwnAndMayBlock() throws Throwable {
         List<Thread> ran = new CopyOnWriteArrayList<>();
         CountDownLatch inBatch = new CountDownLatch(1);
         CountDownLatch reply = new CountDownLatch(1);
@@ -357,18 +359,58 @@ class LoaderContractTest {
             ran.add(Thread.currentThread());
             inBatch.countDown();
             reply.await(); // blocking I/O stands here (JDBC, Redis): the batch blocks until the "server" answers
-            return Map.of(keys.get(0), "ok");
+            Map<Long, String> m = new HashMap<>();
+            for (long k : keys) m.put(k, "ok" + k);
+            return m;
         }).name("blocking").maxDelay(NEVER).build();
-        FutureTask<String> caller = TestSupport.inThread(() -> inScope(scope -> blocking.load(1L)));
+        // Two callers: the batch is theirs, not either's, so it runs on a thread of its own.
+        FutureTask<List<String>> caller = TestSupport.inThread(() -> inScope(scope -> {
+            Task<String> a = scope.fork(() -> blocking.load(1L));
+            Task<String> b = scope.fork(() -> blocking.load(2L));
+            return List.of(a.join(), b.join());
+        }));
         TestSupport.await(inBatch);
-        assertThat(caller.isDone()).as("the caller waits while the batch blocks").isFalse();
+        assertThat(caller.isDone()).as("the callers wait while the batch blocks").isFalse();
         reply.countDown();
-        String got = TestSupport.outcome(caller);
-        assertThat(got).isEqualTo("ok");
+        assertThat(TestSupport.outcome(caller)).containsExactly("ok1", "ok2");
         assertThat(ran).singleElement().satisfies(t -> {
             assertThat(t.isVirtual()).isTrue();
             assertThat(t.getName()).isEqualTo("blocking-batch-1");
         });
+    }
+
+    @Test
+    void b3_aLoneBatchRunsOnItsOnlyCallerOutsideItsScope() throws Throwable {
+        // One caller, nobody else in the tree: the caller would only idle while a thread of the
+        // batch's own ran it, so it runs the batch itself (ADR 0015), in a root scope of its own
+        // (the caller's context and cancellation do not reach it), and may block there.
+        ContextKey<String> who = ContextKey.named("who");
+        List<Thread> ran = new CopyOnWriteArrayList<>();
+        List<Boolean> sawCallersContext = new CopyOnWriteArrayList<>();
+        List<Boolean> inBatchScope = new CopyOnWriteArrayList<>();
+        CountDownLatch inBatch = new CountDownLatch(1);
+        CountDownLatch reply = new CountDownLatch(1);
+        Loader<Long, String> blocking = Loader.<Long, String>builder(keys -> {
+            ran.add(Thread.currentThread());
+            sawCallersContext.add(who.find().isPresent());
+            inBatchScope.add(Scope.current().orElseThrow().name().startsWith("lone-batch-"));
+            inBatch.countDown();
+            reply.await();
+            return Map.of(keys.get(0), "ok");
+        }).name("lone").maxDelay(NEVER).build();
+        List<Thread> callers = new CopyOnWriteArrayList<>();
+        FutureTask<String> caller = TestSupport.inThread(() -> Scope.builder().bind(who, "request-7").run(scope -> {
+            callers.add(Thread.currentThread());
+            return blocking.loadAll(List.of(1L)).get(1L);
+        }));
+        TestSupport.await(inBatch);
+        assertThat(caller.isDone()).isFalse();
+        reply.countDown();
+        assertThat(TestSupport.outcome(caller)).isEqualTo("ok");
+        assertThat(ran).containsExactlyElementsOf(callers);
+        assertThat(sawCallersContext).containsExactly(false);
+        assertThat(inBatchScope).containsExactly(true);
+        assertThat(blocking.statistics().batchesByReason()).containsEntry(DispatchReason.QUIESCENCE, 1L);
     }
 
     @Test
@@ -454,7 +496,7 @@ class LoaderContractTest {
             }
             batchInterrupted.set(interrupted);
             finished.countDown();
-            return Map.of(1L, "v1");
+            return Map.of(1L, "v1", 2L, "v2");
         }).maxDelay(NEVER).build();
         AtomicReference<Scope> request = new AtomicReference<>();
         AtomicReference<Long> unfinishedWhenRunReturned = new AtomicReference<>();
@@ -462,8 +504,10 @@ class LoaderContractTest {
         FutureTask<Throwable> run = TestSupport.inThread(() -> {
             Throwable t = catchThrowable(() -> inScope(scope -> {
                 request.set(scope);
+                // Two callers: the batch is on a thread of its own (a lone one runs on its caller).
+                Task<String> other = scope.fork(() -> slow.load(2L));
                 try {
-                    return slow.load(1L);
+                    return slow.load(1L) + other.join();
                 } finally {
                     callerLeft.countDown();
                 }
@@ -479,6 +523,86 @@ class LoaderContractTest {
         assertThat(TestSupport.outcome(run)).isInstanceOf(Cancelled.class);
         assertThat(unfinishedWhenRunReturned.get()).as("batches not finished when run returned").isZero();
         assertThat(batchInterrupted.get()).as("the batch was cancelled by the close").isTrue();
+    }
+
+    @Test
+    void b4_aLoneBatchIsCutShortWithItsOnlyCaller() throws Throwable {
+        // The caller runs its lone batch itself (ADR 0015); cancelled, it has nobody to load for:
+        // the batch is cancelled too, and the caller leaves as soon as the function returns.
+        CountDownLatch inBatch = new CountDownLatch(1);
+        CountDownLatch never = new CountDownLatch(1);
+        List<Boolean> batchInterrupted = new CopyOnWriteArrayList<>();
+        Loader<Long, String> slow = Loader.<Long, String>builder(keys -> {
+            inBatch.countDown();
+            try {
+                never.await();
+            } catch (InterruptedException e) {
+                batchInterrupted.add(true);
+                throw e;
+            }
+            return Map.of();
+        }).name("slow").maxDelay(NEVER).build();
+        AtomicReference<Scope> request = new AtomicReference<>();
+        FutureTask<Throwable> run = TestSupport.inThread(() -> catchThrowable(() -> inScope(scope -> {
+            request.set(scope);
+            return slow.load(1L);
+        })));
+        TestSupport.await(inBatch);
+        request.get().cancel("the user went away");
+        assertThat(TestSupport.outcome(run)).as("the caller sees its cancellation, not the batch's failure")
+                .isInstanceOf(Cancelled.class).hasMessageContaining("the user went away");
+        assertThat(batchInterrupted).containsExactly(true);
+        assertThat(slow.statistics().failedBatches()).isEqualTo(1);
+    }
+
+    @Test
+    void b4_aKeyJoinedWhileALoneBatchIsCutShortIsSentAgainForItsNewCaller() throws Throwable {
+        // Task A's load starts a lone batch and runs it; task B then loads the same key and joins
+        // it; then A alone is cancelled. The batch is cut short, but B is not failed by A's
+        // cancellation (B4): the key goes out again, in a batch of its own, and B gets its value.
+        CountDownLatch inFirstBatch = new CountDownLatch(1);
+        dev.weft.sync.OnceFlag firstBatchRuns = new dev.weft.sync.OnceFlag();
+        CountDownLatch never = new CountDownLatch(1);
+        List<Thread> ranOn = new CopyOnWriteArrayList<>();
+        AtomicReference<Thread> aThread = new AtomicReference<>();
+        List<List<Long>> batches = new CopyOnWriteArrayList<>();
+        Loader<Long, String> slow = Loader.<Long, String>builder(keys -> {
+            batches.add(List.copyOf(keys));
+            ranOn.add(Thread.currentThread());
+            if (batches.size() == 1) {
+                inFirstBatch.countDown();
+                firstBatchRuns.set();
+                never.await(); // interrupted when A is cancelled
+            }
+            return Map.of(keys.get(0), "v" + keys.get(0));
+        }).name("slow").maxDelay(NEVER).build();
+        AtomicReference<Scope> aScope = new AtomicReference<>();
+        CountDownLatch bForked = new CountDownLatch(1);
+        AtomicReference<Task<String>> bTask = new AtomicReference<>();
+        FutureTask<List<Object>> run = TestSupport.inThread(() -> inScope(scope -> {
+            // A's own scope, so that cancelling it fails nothing else in the tree (moveOn: A just stops).
+            Thread owner = Thread.currentThread();
+            Task<MoveOnResult<String>> a = scope.fork(() -> Scope.builder().moveOn(inner -> {
+                aScope.set(inner);
+                aThread.set(Thread.currentThread());
+                // Load once the owner is parked in its Weft wait below: A's own wait then finds
+                // the tree quiescent, sends the batch, and A runs it itself.
+                TestSupport.spinUntil("the owner parked", () -> owner.getState() == Thread.State.WAITING);
+                return slow.load(1L);
+            }));
+            firstBatchRuns.await(); // a Weft wait: the tree is quiescent, so A's batch goes out (and A runs it)
+            bTask.set(scope.fork(() -> slow.load(1L)));
+            bForked.countDown();
+            return List.of(a.join().hasValue(), bTask.get().join());
+        }));
+        TestSupport.await(bForked);
+        // B has joined the key in flight once the loader counts the hit.
+        TestSupport.spinUntil("B joined the key in flight", () -> slow.statistics().cacheHits() == 1);
+        aScope.get().cancel("A gave up");
+        List<Object> out = TestSupport.outcome(run);
+        assertThat(out).containsExactly(false, "v1"); // A moved on without a value; B got its value
+        assertThat(batches).containsExactly(List.of(1L), List.of(1L));
+        assertThat(ranOn.get(0)).as("A ran its lone batch").isSameAs(aThread.get());
     }
 
     // ------------------------------------------------------------------ B5

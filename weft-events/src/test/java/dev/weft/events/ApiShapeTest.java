@@ -25,7 +25,7 @@ class ApiShapeTest {
     @Test
     void theTransportSpi() {
         assertThat(SHAPE.publicTypes("dev.weft.events.transport")).containsExactlyInAnyOrder(
-                "Delivery", "EncodedDeadLetter", "EncodedDeadLetterStore", "Envelope", "EventCodec", "InMemoryTransport", "Outbox", "Transport",
+                "Delivery", "EncodedDeadLetter", "EncodedDeadLetterStore", "Envelope", "EventCodec", "GroupLag", "InMemoryTransport", "Outbox", "Transport",
                 "TransportClosedException", "TransportException", "TransportMessage");
         assertThat(SHAPE.publicNestedTypes("dev.weft.events.transport")).containsExactly("InMemoryTransport.Builder");
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.weft.examples.SightingsClient.Answer;
 import dev.weft.examples.SightingsClient.Report;
 import dev.weft.examples.SightingsService.Outcome;
+import dev.weft.kafka.KafkaCluster;
 import dev.weft.test.RedisServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -17,8 +18,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Issue 6, item 9: the main example ({@code ./dev example}) tells the story of each report in the
- * order it happened, its counts add up, and it runs on the in-memory transport by default and on
- * Redis Streams with a URL. No sleeps: the demo itself waits for the events with semaphores under
+ * order it happened, its counts add up, and it runs on the in-memory transport by default, on
+ * Redis Streams with a URL, and on Kafka with a bootstrap (a KRaft broker of the test's own). No sleeps: the demo itself waits for the events with semaphores under
  * its deadline, and the order is read from the printed lines, which are printed where each step
  * happens. The timeouts say "terminates by itself in a few seconds".
  */
@@ -116,6 +117,18 @@ class SightingsServiceTest {
         assertThat(run.outcome().redis()).isFalse();
         assertTheStoryAndTheCounts(run);
         assertThat(run.lines().get(run.lines().size() - 1)).startsWith("done in ").endsWith("events went through the in-memory transport");
+    }
+
+    @Test
+    @Timeout(150) // starting the broker (a JVM of its own) takes most of it on a busy machine
+    void onKafkaWhenABootstrapIsGiven() throws Exception {
+        try (KafkaCluster kafka = KafkaCluster.start(1)) {
+            Run run = run(null, kafka.bootstrap());
+            assertThat(run.lines().get(0)).endsWith("events go through Kafka (topic 'sightings' at " + kafka.bootstrap() + ")");
+            assertThat(run.outcome().redis()).isFalse();
+            assertTheStoryAndTheCounts(run);
+            assertThat(run.lines().get(run.lines().size() - 1)).startsWith("done in ").endsWith("events went through Kafka at " + kafka.bootstrap());
+        }
     }
 
     @Test

@@ -278,7 +278,9 @@ public final class KafkaTransport implements Transport {
                 ? "; is Kafka at " + bootstrap + " up and reachable, and does the topic exist?"
                 : cause instanceof org.apache.kafka.common.errors.AuthenticationException
                 ? "; check the SASL/SSL client settings" : cause instanceof org.apache.kafka.common.errors.AuthorizationException
-                ? "; the principal needs WRITE and DESCRIBE on the topic, READ on the group" : "";
+                ? "; the principal needs WRITE and DESCRIBE on the topic, READ on the group"
+                : cause instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException
+                ? "; the topic does not exist on Kafka at " + bootstrap + " (a transport creates it on first use unless createTopics(false))" : "";
         return new TransportException("cannot " + what + " (transport '" + name + "'): " + cause + hint, cause);
     }
 
@@ -479,7 +481,11 @@ public final class KafkaTransport implements Transport {
 
     // ------------------------------------------------------------------ administration
 
-    /** What the topic looks like now: partitions with their offsets and replicas, dead letters, and the groups that consume it with their lag. */
+    /**
+     * What the topic looks like now: partitions with their offsets and replicas, dead letters, and
+     * the groups that consume it with their committed offsets and lag. Reads the dead-letter topic
+     * from its start to count the dead letters.
+     */
     public TopicInfo info() {
         checkOpen();
         Admin a = admin();
@@ -499,24 +505,26 @@ public final class KafkaTransport implements Transport {
                 parts.add(new TopicInfo.Partition(p.partition(), first.get(tp).offset(), end.get(tp).offset(), p.leader() == null ? -1 : p.leader().id(),
                         p.replicas().stream().map(Node::id).toList(), p.isr().stream().map(Node::id).toList()));
             }
-            Map<String, Long> lags = new LinkedHashMap<>();
+            Map<String, List<TopicInfo.Committed>> commits = new LinkedHashMap<>();
             for (GroupListing g : a.listGroups(ListGroupsOptions.forConsumerGroups()).all().get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 Map<TopicPartition, OffsetAndMetadata> committed = a.listConsumerGroupOffsets(g.groupId()).partitionsToOffsetAndMetadata()
                         .get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS);
-                long lag = 0;
-                boolean ours = false;
+                List<TopicInfo.Committed> mine = new ArrayList<>();
                 for (var e : committed.entrySet()) {
                     if (!e.getKey().topic().equals(topic) || e.getValue() == null) continue;
-                    ours = true;
                     var endOffset = end.get(e.getKey());
-                    if (endOffset != null) lag += Math.max(0, endOffset.offset() - e.getValue().offset());
+                    long lag = endOffset == null ? -1 : Math.max(0, endOffset.offset() - e.getValue().offset());
+                    mine.add(new TopicInfo.Committed(e.getKey().partition(), e.getValue().offset(), lag));
                 }
-                if (ours) lags.put(g.groupId(), lag);
+                if (!mine.isEmpty()) {
+                    mine.sort(Comparator.comparingInt(TopicInfo.Committed::partition));
+                    commits.put(g.groupId(), List.copyOf(mine));
+                }
             }
             List<TopicInfo.Group> groups = new ArrayList<>();
-            if (!lags.isEmpty()) {
-                Map<String, ConsumerGroupDescription> described = a.describeConsumerGroups(lags.keySet()).all().get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS);
-                for (var e : lags.entrySet()) {
+            if (!commits.isEmpty()) {
+                Map<String, ConsumerGroupDescription> described = a.describeConsumerGroups(commits.keySet()).all().get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                for (var e : commits.entrySet()) {
                     ConsumerGroupDescription g = described.get(e.getKey());
                     List<TopicInfo.Member> ms = new ArrayList<>();
                     if (g != null) {
@@ -526,11 +534,23 @@ public final class KafkaTransport implements Transport {
                             ms.add(new TopicInfo.Member(m.clientId(), m.host(), mine));
                         }
                     }
-                    groups.add(new TopicInfo.Group(e.getKey(), g == null ? "unknown" : g.groupState().toString(), e.getValue(), List.copyOf(ms)));
+                    long lag = e.getValue().stream().mapToLong(c -> Math.max(0, c.lag())).sum();
+                    groups.add(new TopicInfo.Group(e.getKey(), g == null ? "unknown" : g.groupState().toString(), lag, List.copyOf(ms), e.getValue()));
                 }
             }
             long dead = deadLetterRecords(null, Integer.MAX_VALUE).size();
-            return new TopicInfo(topic, List.copyOf(parts), dead, List.copyOf(groups));
+            long deadRecords = 0;
+            Map<TopicPartition, OffsetSpec> deadFirst = new HashMap<>(), deadEnd = new HashMap<>();
+            for (TopicPartitionInfo p : a.describeTopics(List.of(deadTopic)).allTopicNames().get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .get(deadTopic).partitions()) {
+                deadFirst.put(new TopicPartition(deadTopic, p.partition()), OffsetSpec.earliest());
+                deadEnd.put(new TopicPartition(deadTopic, p.partition()), OffsetSpec.latest());
+            }
+            var f = a.listOffsets(deadFirst).all().get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            for (var e : a.listOffsets(deadEnd).all().get(publishTimeout.toMillis(), TimeUnit.MILLISECONDS).entrySet()) {
+                deadRecords += e.getValue().offset() - f.get(e.getKey()).offset();
+            }
+            return new TopicInfo(topic, List.copyOf(parts), dead, List.copyOf(groups), deadTopic, deadRecords);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             Weft.checkpoint();

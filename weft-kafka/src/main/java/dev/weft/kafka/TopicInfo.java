@@ -6,12 +6,16 @@ import java.util.List;
  * A snapshot of a topic as {@link KafkaTransport#info()} read it through Kafka's admin API: its
  * partitions, its dead letters, and the consumer groups that committed offsets on it.
  *
- * @param topic       the topic
- * @param partitions  its partitions, by number
- * @param deadLetters dead letters in {@code <topic>.dead} not yet replayed or purged (every group)
- * @param groups      the consumer groups with committed offsets on the topic
+ * @param topic             the topic
+ * @param partitions        its partitions, by number
+ * @param deadLetters       dead letters in the dead-letter topic not yet replayed or purged (every group)
+ * @param groups            the consumer groups with committed offsets on the topic
+ * @param deadLetterTopic   the dead-letter topic ({@code <topic>.dead} unless the builder named another)
+ * @param deadLetterRecords records retained in the dead-letter topic: dead letters, replayed and purged
+ *                          ones included (Kafka deletes no single record), and the marks that settle them
  */
-public record TopicInfo(String topic, List<Partition> partitions, long deadLetters, List<Group> groups) {
+public record TopicInfo(String topic, List<Partition> partitions, long deadLetters, List<Group> groups, String deadLetterTopic,
+                        long deadLetterRecords) {
 
     /** Records retained in the topic now (end offset minus earliest offset, summed over partitions). */
     public long records() {
@@ -37,10 +41,20 @@ public record TopicInfo(String topic, List<Partition> partitions, long deadLette
      *
      * @param name    its id
      * @param state   the broker's word for it ({@code Stable}, {@code Empty}, {@code PreparingRebalance}, ...)
-     * @param lag     records not yet committed by the group, summed over the topic's partitions
-     * @param members its members now, with the partitions they hold
+     * @param lag       records not yet committed by the group, summed over the topic's partitions
+     * @param members   its members now, with the partitions they hold
+     * @param committed its committed offsets, by partition (partitions it never committed on are absent)
      */
-    public record Group(String name, String state, long lag, List<Member> members) {}
+    public record Group(String name, String state, long lag, List<Member> members, List<Committed> committed) {}
+
+    /**
+     * A group's committed offset on one partition: the first record it has not settled (ADR 0060).
+     *
+     * @param partition the partition
+     * @param offset    the committed offset
+     * @param lag       records from there to the partition's end
+     */
+    public record Committed(int partition, long offset, long lag) {}
 
     /**
      * One member of a group: a process (a {@link KafkaTransport} in it) with the partitions it holds.

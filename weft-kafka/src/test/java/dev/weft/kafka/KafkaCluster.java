@@ -2,11 +2,15 @@ package dev.weft.kafka;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,14 +21,16 @@ import java.util.List;
 import java.util.Properties;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.Uuid;
 
 /**
  * Real Kafka for the tests, without Docker: {@code n} KRaft nodes (each a broker and a controller
- * in one process), each in a JVM of its own, run from the {@code kafka_2.13} jar that Maven put on
- * the test class path (so nothing is downloaded at run time). Each node listens on free ports of
+ * in one process), each in a JVM of its own, run from the {@code kafka_2.13} jar that Maven
+ * resolved for weft-kafka's tests (so nothing is downloaded at run time). The broker JVMs get a
+ * class path of their own ({@link #brokerClassPath()}), never the one of the JVM that starts them. Each node listens on free ports of
  * 127.0.0.1 and keeps its log in a temporary folder; {@link #kill} stops one the hard way
  * ({@code SIGKILL}), {@link #restart} brings it back with its log.
  *
@@ -34,11 +40,12 @@ import org.apache.kafka.common.Uuid;
  * only. Replication factors follow the node count: with 3 nodes, topics get 3 replicas and
  * {@code min.insync.replicas=2}.
  *
- * <p>If the Kafka server is not on the class path, or the first node does not start, the test is
+ * <p>If the Kafka server's jars are not there, or the first node does not start, the test is
  * skipped (a JUnit assumption) with the reason; with {@code CI=true} it fails instead, since CI
  * must run these tests.
  *
- * <p>Public, in weft-kafka's test jar, for the tests of weft-examples.
+ * <p>Public, in weft-kafka's test jar, for the tests of weft-cli and weft-examples and for
+ * weft-bench's KafkaBench: they depend on that jar only, not on Kafka's server.
  */
 public final class KafkaCluster implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -49,9 +56,11 @@ public final class KafkaCluster implements AutoCloseable {
     private final int[] ports;
     private final int[] controllerPorts;
     private final Process[] processes;
+    private final String classPath;
 
-    private KafkaCluster(Path dir, int nodes) {
+    private KafkaCluster(Path dir, int nodes, String classPath) {
         this.dir = dir;
+        this.classPath = classPath;
         this.processes = new Process[nodes];
         int[] free = freePorts(2 * nodes);
         this.ports = new int[nodes];
@@ -77,20 +86,14 @@ public final class KafkaCluster implements AutoCloseable {
 
     /** Starts {@code nodes} nodes and returns once all of them are brokers in the cluster. */
     public static KafkaCluster start(int nodes) {
-        String missing = null;
-        try {
-            Class.forName("kafka.Kafka", false, KafkaCluster.class.getClassLoader());
-        } catch (ClassNotFoundException | LinkageError e) {
-            missing = "the Kafka server (org.apache.kafka:kafka_2.13, test scope) is not on the class path: " + e;
-        }
-        if (missing != null) skipOrFail(missing, null);
+        String classPath = brokerClassPath();
         Path dir;
         try {
             dir = Files.createTempDirectory("weft-kafka-");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        KafkaCluster c = new KafkaCluster(dir, nodes);
+        KafkaCluster c = new KafkaCluster(dir, nodes, classPath);
         long started = System.nanoTime();
         try {
             for (int i = 0; i < nodes; i++) c.launch(i);
@@ -104,6 +107,42 @@ public final class KafkaCluster implements AutoCloseable {
             skipOrFail("Kafka (" + nodes + " node" + (nodes == 1 ? "" : "s") + ") did not start: " + e.getMessage() + logs, e);
             throw e; // not reached
         }
+    }
+
+    /**
+     * The class path of a broker JVM: the jars weft-kafka's build listed in {@code broker.classpath}
+     * (Kafka's server, Scala and what they need, as resolved for weft-kafka's own tests), then the
+     * folder or jar of these classes (for {@code BrokerMain}). Not this JVM's class path: a module
+     * that starts a broker then needs only weft-kafka's test jar, and Kafka's server and its
+     * dependencies never meet that module's own (ADR 0061).
+     */
+    static String brokerClassPath() {
+        URL listed = KafkaCluster.class.getResource("broker.classpath");
+        if (listed == null) {
+            skipOrFail("dev/weft/kafka/broker.classpath is missing from weft-kafka's test classes: build weft-kafka with Maven"
+                    + " (./dev mvn -pl weft-kafka -am test-compile), which writes it", null);
+        }
+        String jars;
+        Path here;
+        try (InputStream in = listed.openStream()) {
+            jars = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
+            here = Path.of(KafkaCluster.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + listed, e);
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException("where KafkaCluster was loaded from is not a file: " + e.getMessage(), e);
+        }
+        boolean server = false;
+        for (String jar : jars.split(Pattern.quote(File.pathSeparator))) {
+            if (jar.isBlank()) continue;
+            if (!Files.exists(Path.of(jar))) {
+                skipOrFail("a jar the Kafka broker needs is gone: " + jar + " (listed in " + listed
+                        + " when weft-kafka was built; build it again: ./dev mvn -pl weft-kafka -am test-compile)", null);
+            }
+            if (Path.of(jar).getFileName().toString().startsWith("kafka_2.13-")) server = true;
+        }
+        if (!server) skipOrFail("the Kafka server (org.apache.kafka:kafka_2.13) is not in " + listed + ": " + jars, null);
+        return jars + File.pathSeparator + here; // BrokerMain last: in a fat jar (weft-bench), the listed jars win
     }
 
     private static void skipOrFail(String why, Throwable cause) {
@@ -205,7 +244,7 @@ public final class KafkaCluster implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = List.of(java, "-Xms64m", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
                 "-Djava.awt.headless=true", "-Djava.util.logging.config.file=" + jul,
-                "-cp", System.getProperty("java.class.path"), BrokerMain.class.getName(), props.toString(), clusterId);
+                "-cp", classPath, "dev.weft.kafka.BrokerMain", props.toString(), clusterId);
         try {
             processes[i] = new ProcessBuilder(cmd).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("node-" + id + ".log").toFile())).start();

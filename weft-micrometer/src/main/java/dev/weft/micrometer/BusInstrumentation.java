@@ -11,6 +11,7 @@ import io.micrometer.observation.transport.SenderContext;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One bus's handler meters, the {@code weft.event.emit} observation that writes the trace context
@@ -21,14 +22,20 @@ final class BusInstrumentation implements EventObserver {
     private final String bus;
     private final MeterRegistry meters;
     private final ObservationRegistry observations;
-    /** handler, then event, to its timers for success and failure. */
-    private final Map<String, Map<String, Timer[]>> timers = new ConcurrentHashMap<>();
+    /** Whether tries are timed: a meter registry, and the handler timer not switched off. */
+    private final boolean timed;
+    /** Handler, then event, to its pair of timers; each resolved once, then found by two map reads (no allocation). */
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, Timers>> timers = new ConcurrentHashMap<>();
 
-    BusInstrumentation(String bus, MeterRegistry meters, ObservationRegistry observations) {
+    BusInstrumentation(String bus, MeterRegistry meters, ObservationRegistry observations, boolean handlerTimer) {
         this.bus = bus;
         this.meters = meters;
         this.observations = observations;
+        this.timed = meters != null && handlerTimer;
     }
+
+    /** The {@code weft.bus.handler.duration} timers of one handler on one event. */
+    private record Timers(Timer success, Timer failure) {}
 
     @Override
     public Map<String, String> trace(String event, Map<String, String> context) {
@@ -62,7 +69,10 @@ final class BusInstrumentation implements EventObserver {
                     .highCardinalityKeyValue("weft.attempt", Integer.toString(run.attempt()))
                     .start();
         }
-        long start = meters != null ? meters.config().clock().monotonicTime() : 0;
+        // One pair of clock reads and one Timer.record per try; the timers are resolved before the try
+        // (not between its clock reads), and after the first try of a handler on an event that is two map reads.
+        Timers t = timed ? timers(run.handler(), run.event()) : null;
+        long start = t != null ? meters.config().clock().monotonicTime() : 0;
         boolean failed = true;
         Observation.Scope in = o != null ? o.openScope() : null;
         try {
@@ -77,18 +87,24 @@ final class BusInstrumentation implements EventObserver {
                 o.lowCardinalityKeyValue("weft.outcome", failed ? "failure" : "success");
                 o.stop();
             }
-            if (meters != null) {
+            if (t != null) {
                 long took = meters.config().clock().monotonicTime() - start;
-                timer(run.handler(), run.event(), failed).record(took, java.util.concurrent.TimeUnit.NANOSECONDS);
+                (failed ? t.failure : t.success).record(took, TimeUnit.NANOSECONDS);
             }
         }
     }
 
-    /** Looked up by the handler's and the event's names, which are the bus's own strings (hash codes cached): no allocation per try. */
-    private Timer timer(String handler, String event, boolean failed) {
-        Timer[] pair = timers.computeIfAbsent(handler, h -> new ConcurrentHashMap<>()).computeIfAbsent(event, e -> new Timer[] {
-                timer(handler, e, "success"), timer(handler, e, "failure")});
-        return pair[failed ? 1 : 0];
+    /**
+     * The timers of {@code handler} on {@code event}. The names are the bus's own strings (their
+     * hash codes cached, equal by identity), so once resolved this is two {@code get}s; the
+     * capturing lambda of {@code computeIfAbsent} is only made on the first try.
+     */
+    private Timers timers(String handler, String event) {
+        ConcurrentHashMap<String, Timers> byEvent = timers.get(handler);
+        if (byEvent == null) byEvent = timers.computeIfAbsent(handler, h -> new ConcurrentHashMap<>());
+        Timers pair = byEvent.get(event);
+        if (pair == null) pair = byEvent.computeIfAbsent(event, e -> new Timers(timer(handler, e, "success"), timer(handler, e, "failure")));
+        return pair;
     }
 
     private Timer timer(String handler, String event, String outcome) {

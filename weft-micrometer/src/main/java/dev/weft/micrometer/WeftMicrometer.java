@@ -10,9 +10,11 @@ import dev.weft.channels.ChannelStatistics;
 import dev.weft.events.BusStatistics;
 import dev.weft.events.EventBus;
 import dev.weft.events.EventObserver;
+import dev.weft.events.transport.GroupLag;
 import dev.weft.events.worker.Worker;
 import dev.weft.events.worker.WorkerObserver;
 import dev.weft.events.worker.WorkerStatistics;
+import io.micrometer.core.instrument.Clock;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -60,8 +62,11 @@ import java.util.function.ToDoubleFunction;
  * {@code PropagatingReceiverTracingObservationHandler}; Spring Boot registers them).
  *
  * <h2>Cost</h2>
- * Without a registry for either, the pieces do nothing. Meters are looked up once and cached;
- * per scope, fork, handler try and delivery they cost a counter increment or a timer record. The
+ * Without a registry for either, the pieces do nothing. Meters are resolved once per scope tag,
+ * handler and event type, and event type and group, and cached: per scope, fork, handler try and
+ * delivery they cost a counter increment or a timer record (a timer: two clock reads around the
+ * work), with no lookup by tags and no allocation. A bus handler's timer can be switched off
+ * ({@link Builder#busHandlerTimer}) where handlers cost nanoseconds. The
  * {@code bind*} meters read the object's {@code statistics()} when the registry is scraped, not
  * on the hot path. {@code docs/BENCHMARKS.md} has the measured overhead.
  *
@@ -72,6 +77,8 @@ public final class WeftMicrometer {
     private final ObservationRegistry observations;
     private final Function<Scope, String> scopeTag;
     private final Duration statisticsReuse;
+    private final boolean busHandlerTimer;
+    private final Duration lagInterval;
     private final ScopeInstrumentation scopes;
     private final LoaderInstrumentation loaders;
     private final WorkerInstrumentation workers;
@@ -81,6 +88,8 @@ public final class WeftMicrometer {
         this.observations = b.observations;
         this.scopeTag = b.scopeTag;
         this.statisticsReuse = b.statisticsReuse;
+        this.busHandlerTimer = b.busHandlerTimer;
+        this.lagInterval = b.lagInterval;
         this.scopes = new ScopeInstrumentation(meters, observations, scopeTag);
         this.loaders = new LoaderInstrumentation(meters, observations);
         this.workers = new WorkerInstrumentation(meters, observations);
@@ -134,7 +143,7 @@ public final class WeftMicrometer {
      * @param busName the value of the {@code bus} tag (and {@code weft.bus} key); a few fixed names, not one per request
      */
     public EventObserver eventObserver(String busName) {
-        return new BusInstrumentation(requireName(busName, "busName"), meters, observations);
+        return new BusInstrumentation(requireName(busName, "busName"), meters, observations, busHandlerTimer);
     }
 
     /**
@@ -167,7 +176,7 @@ public final class WeftMicrometer {
         Tags tags = Tags.of("bus", requireName(busName, "busName"));
         Meters m = new Meters();
         if (meters == null) return m;
-        Snapshot<?, BusStatistics> s = new Snapshot<>(bus, EventBus::statistics, statisticsReuse);
+        Snapshot<?, BusStatistics> s = new Snapshot<>(bus, EventBus::statistics, statisticsReuse, meters.config().clock());
         m.counter("weft.bus.events.emitted", "Events accepted by emit", tags, s, BusStatistics::emitted);
         m.counter("weft.bus.events.rejected", "Emits refused: undeclared, invalid, queue full, bus closed", tags, s, BusStatistics::rejected);
         m.counter("weft.bus.events.discarded", "Events dropped because their scope failed", tags, s, BusStatistics::discardedByFailedScopes);
@@ -186,7 +195,11 @@ public final class WeftMicrometer {
      * Registers the {@code weft.worker.*} meters that read {@code worker.statistics()} when
      * scraped, tagged with its {@code group}: received, handled, retries, rejected (failed),
      * dead letters, duplicates (de-duplicated), left for redelivery, abandoned, transport errors,
-     * and the events in flight.
+     * and the events in flight. If the worker's transport can tell its group's lag
+     * ({@link Worker#reportsLag()}: the in-memory and Redis Streams transports), also
+     * {@code weft.worker.lag} and {@code weft.worker.pending}, tagged with {@code group} and
+     * {@code transport}: they ask the transport at most once per {@link Builder#lagInterval}
+     * (default 10 s), however often the registry is scraped, and read NaN when it cannot tell.
      *
      * @return the binding; closing it removes the meters
      */
@@ -195,7 +208,7 @@ public final class WeftMicrometer {
         Tags tags = Tags.of("group", worker.group());
         Meters m = new Meters();
         if (meters == null) return m;
-        Snapshot<?, WorkerStatistics> s = new Snapshot<>(worker, Worker::statistics, Duration.ZERO);
+        Snapshot<?, WorkerStatistics> s = new Snapshot<>(worker, Worker::statistics, Duration.ZERO, meters.config().clock());
         m.counter("weft.worker.received", "Deliveries taken from the transport", tags, s, WorkerStatistics::received);
         m.counter("weft.worker.handled", "Events whose handlers all succeeded", tags, s, WorkerStatistics::handled);
         m.counter("weft.worker.retries", "Tries repeated after a handler failed", tags, s, WorkerStatistics::retries);
@@ -206,6 +219,13 @@ public final class WeftMicrometer {
         m.counter("weft.worker.abandoned", "Events whose handlers were cancelled at shutdown", tags, s, WorkerStatistics::abandoned);
         m.counter("weft.worker.transport.errors", "Failed receives, acknowledgements or rejects", tags, s, WorkerStatistics::transportErrors);
         m.gauge("weft.worker.in.flight", "Events being handled now", tags, s, WorkerStatistics::inFlight);
+        if (worker.reportsLag()) {
+            Snapshot<?, GroupLag> lag = new Snapshot<>(worker, WeftMicrometer::lagOrNull, lagInterval, meters.config().clock());
+            Tags lagTags = tags.and("transport", worker.transportName());
+            m.gauge("weft.worker.lag", "Events of the group's stream not yet delivered to it, plus those delivered and not acknowledged",
+                    lagTags, lag, GroupLag::total);
+            m.gauge("weft.worker.pending", "Events delivered to the group and not acknowledged", lagTags, lag, GroupLag::pending);
+        }
         return m;
     }
 
@@ -220,7 +240,7 @@ public final class WeftMicrometer {
         Objects.requireNonNull(loader, "loader");
         Meters m = new Meters();
         if (meters == null) return m;
-        Snapshot<?, LoaderStatistics> s = new Snapshot<>(loader, Loader::statistics, Duration.ZERO);
+        Snapshot<?, LoaderStatistics> s = new Snapshot<>(loader, Loader::statistics, Duration.ZERO, meters.config().clock());
         Tags tags = Tags.of("loader", loader.statistics().loader());
         m.counter("weft.loader.loads", "Keys asked for", tags, s, LoaderStatistics::loads);
         m.counter("weft.loader.cache.hits", "Keys answered from a cache or joined to one already asked for", tags, s, LoaderStatistics::cacheHits);
@@ -238,7 +258,7 @@ public final class WeftMicrometer {
         Objects.requireNonNull(channel, "channel");
         Meters m = new Meters();
         if (meters == null) return m;
-        Snapshot<?, ChannelStatistics> s = new Snapshot<>(channel, Channel::statistics, Duration.ZERO);
+        Snapshot<?, ChannelStatistics> s = new Snapshot<>(channel, Channel::statistics, Duration.ZERO, meters.config().clock());
         Tags tags = Tags.of("channel", channel.statistics().name());
         m.gauge("weft.channel.buffer.used", "Elements buffered now", tags, s, ChannelStatistics::bufferUsed);
         m.gauge("weft.channel.buffer.capacity", "Buffer size (Integer.MAX_VALUE: unbounded)", tags, s, ChannelStatistics::capacity);
@@ -246,6 +266,15 @@ public final class WeftMicrometer {
         m.gauge("weft.channel.receivers.waiting", "Threads blocked receiving", tags, s, ChannelStatistics::waitingReceivers);
         m.counter("weft.channel.discarded", "Elements dropped because every receiver was closed", tags, s, ChannelStatistics::discarded);
         return m;
+    }
+
+    /** The worker's lag, or null (the gauges read NaN) if the transport cannot tell now or failed to answer. */
+    private static GroupLag lagOrNull(Worker worker) {
+        try {
+            return worker.lag().orElse(null);
+        } catch (RuntimeException unreachable) {
+            return null;
+        }
     }
 
     private static long sum(BusStatistics s, java.util.function.ToLongFunction<BusStatistics.Handler> f) {
@@ -261,8 +290,8 @@ public final class WeftMicrometer {
     }
 
     /**
-     * A statistics snapshot of {@code target}, reused for {@code reuse} so that one scrape reads
-     * it once. It holds the target weakly, as Micrometer holds a gauge's object: the meters do
+     * A statistics snapshot of {@code target}, reused for {@code reuse} (on the registry's clock)
+     * so that one scrape reads it once, or a worker's lag asks the broker once per interval. It holds the target weakly, as Micrometer holds a gauge's object: the meters do
      * not keep a bus or a worker alive, and read NaN once it is gone.
      */
     private static final class Snapshot<T, S> {
@@ -271,8 +300,11 @@ public final class WeftMicrometer {
         private final long reuseNanos;
         private S last;
         private long readAt;
+        private boolean taken;
+        private final Clock clock;
 
-        Snapshot(T target, Function<T, S> read, Duration reuse) {
+        Snapshot(T target, Function<T, S> read, Duration reuse, Clock clock) {
+            this.clock = clock;
             this.target = new WeakReference<>(target);
             this.read = read;
             this.reuseNanos = reuse.toNanos();
@@ -287,10 +319,11 @@ public final class WeftMicrometer {
         synchronized S get() {
             T t = target.get();
             if (t == null) return null;
-            long now = System.nanoTime();
-            if (last == null || reuseNanos == 0 || now - readAt >= reuseNanos) {
+            long now = clock.monotonicTime();
+            if (!taken || reuseNanos == 0 || now - readAt >= reuseNanos) {
                 last = read.apply(t);
                 readAt = now;
+                taken = true;
             }
             return last;
         }
@@ -331,6 +364,8 @@ public final class WeftMicrometer {
         private ObservationRegistry observations;
         private Function<Scope, String> scopeTag;
         private Duration statisticsReuse = Duration.ofMillis(100);
+        private boolean busHandlerTimer = true;
+        private Duration lagInterval = Duration.ofSeconds(10);
 
         private Builder() {}
 
@@ -355,6 +390,37 @@ public final class WeftMicrometer {
          */
         public Builder scopeTag(Function<Scope, String> tag) {
             this.scopeTag = Objects.requireNonNull(tag, "tag");
+            return this;
+        }
+
+        /**
+         * Whether {@link #eventObserver}s time each try of each bus handler
+         * ({@code weft.bus.handler.duration}; on by default). A timed try costs two clock reads
+         * and a {@code Timer.record} (tens of nanoseconds, more on a virtual machine's clock):
+         * nothing beside a handler that writes to a database, but several times the cost of a
+         * {@code SYNC} handler that only adds a number ({@code docs/BENCHMARKS.md},
+         * ADR 0073). Off, the bus's tries, retries and dead letters are still counted by
+         * {@link #bindBus} at no cost per event, and the {@code weft.event.handle} observation is
+         * unchanged.
+         */
+        public Builder busHandlerTimer(boolean on) {
+            this.busHandlerTimer = on;
+            return this;
+        }
+
+        /**
+         * How often the {@code weft.worker.lag} and {@code weft.worker.pending} gauges of
+         * {@link #bindWorker} ask the transport (a broker round trip): at most once per
+         * {@code interval}, scrapes in between read the last answer. Default 10 s.
+         *
+         * @throws IllegalArgumentException if {@code interval} is negative
+         */
+        public Builder lagInterval(Duration interval) {
+            Objects.requireNonNull(interval, "interval");
+            if (interval.isNegative()) {
+                throw new IllegalArgumentException("lagInterval is " + interval + ": give zero (ask on every scrape) or more, e.g. Duration.ofSeconds(10)");
+            }
+            this.lagInterval = interval;
             return this;
         }
 

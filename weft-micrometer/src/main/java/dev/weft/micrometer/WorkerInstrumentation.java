@@ -20,7 +20,8 @@ import java.util.concurrent.TimeUnit;
 final class WorkerInstrumentation implements WorkerObserver {
     private final MeterRegistry meters;
     private final ObservationRegistry observations;
-    private final Map<String, Object> meterCache = new ConcurrentHashMap<>();
+    /** Group, then event, to its meters: resolved once, then found by two map reads (no key built per delivery). */
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, EventMeters>> cache = new ConcurrentHashMap<>();
 
     WorkerInstrumentation(MeterRegistry meters, ObservationRegistry observations) {
         this.meters = meters;
@@ -45,10 +46,9 @@ final class WorkerInstrumentation implements WorkerObserver {
                     .highCardinalityKeyValue("weft.delivery.count", Integer.toString(deliveryCount))
                     .start();
         }
-        if (meters != null && deliveryCount > 1) {
-            counter("weft.worker.redelivered", run.group(), event).increment();
-        }
-        long start = meters != null ? meters.config().clock().monotonicTime() : 0;
+        EventMeters m = meters != null ? metersOf(run.group(), event) : null;
+        if (m != null && deliveryCount > 1) m.redelivered.increment();
+        long start = m != null ? meters.config().clock().monotonicTime() : 0;
         String outcome = "abandoned";
         Observation.Scope in = o != null ? o.openScope() : null;
         try {
@@ -62,21 +62,42 @@ final class WorkerInstrumentation implements WorkerObserver {
                 o.lowCardinalityKeyValue("weft.worker.outcome", outcome);
                 o.stop();
             }
-            if (meters != null) {
-                timer(run.group(), event, outcome).record(meters.config().clock().monotonicTime() - start, TimeUnit.NANOSECONDS);
-            }
+            if (m != null) m.duration(outcome).record(meters.config().clock().monotonicTime() - start, TimeUnit.NANOSECONDS);
         }
     }
 
-    private Counter counter(String name, String group, String event) {
-        return (Counter) meterCache.computeIfAbsent(name + '\u0000' + group + '\u0000' + event, k ->
-                Counter.builder(name).description("Deliveries the worker ran that the transport had delivered before")
-                        .tags("group", group, "event", event).register(meters));
+    private EventMeters metersOf(String group, String event) {
+        ConcurrentHashMap<String, EventMeters> byEvent = cache.get(group);
+        if (byEvent == null) byEvent = cache.computeIfAbsent(group, g -> new ConcurrentHashMap<>());
+        EventMeters m = byEvent.get(event);
+        if (m == null) m = byEvent.computeIfAbsent(event, e -> new EventMeters(group, e));
+        return m;
     }
 
-    private Timer timer(String group, String event, String outcome) {
-        return (Timer) meterCache.computeIfAbsent("t\u0000" + group + '\u0000' + event + '\u0000' + outcome, k ->
-                Timer.builder("weft.worker.handling.duration").description("Worker deliveries: every try of the handlers and the settlement, by outcome")
-                        .tags("group", group, "event", event, "outcome", outcome).register(meters));
+    /** One group's meters for one event type. */
+    private final class EventMeters {
+        final Counter redelivered;
+        final Timer handled, rejected, abandoned;
+
+        EventMeters(String group, String event) {
+            redelivered = Counter.builder("weft.worker.redelivered").description("Deliveries the worker ran that the transport had delivered before")
+                    .tags("group", group, "event", event).register(meters);
+            handled = timer(group, event, "handled");
+            rejected = timer(group, event, "rejected");
+            abandoned = timer(group, event, "abandoned");
+        }
+
+        Timer duration(String outcome) {
+            return switch (outcome) {
+                case "handled" -> handled;
+                case "rejected" -> rejected;
+                default -> abandoned;
+            };
+        }
+
+        private Timer timer(String group, String event, String outcome) {
+            return Timer.builder("weft.worker.handling.duration").description("Worker deliveries: every try of the handlers and the settlement, by outcome")
+                    .tags("group", group, "event", event, "outcome", outcome).register(meters);
+        }
     }
 }

@@ -15,7 +15,9 @@ import dev.weft.events.transport.InMemoryTransport;
 import dev.weft.events.worker.Worker;
 import dev.weft.events.jackson.JacksonEventCodec;
 import dev.weft.test.Poll;
+import io.micrometer.core.instrument.MockClock;
 import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.simple.SimpleConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.core.tck.MeterRegistryAssert;
 import java.time.Duration;
@@ -163,6 +165,48 @@ class MetricsTest {
                 "outcome", "success")).isEqualTo(2);
         assertThat(timerCount("weft.bus.handler.duration", "bus", "sightings", "handler", "failing", "event", "sighting.reported",
                 "outcome", "failure")).isEqualTo(4);
+    }
+
+    @Test
+    void aHandlerTryIsTimedOnTheRegistrysClockOncePerTryWithItsOwnTimers() throws Exception {
+        MockClock clock = new MockClock();
+        SimpleMeterRegistry timed = new SimpleMeterRegistry(SimpleConfig.DEFAULT, clock);
+        WeftMicrometer w = WeftMicrometer.builder().meterRegistry(timed).build();
+        EventBus bus = EventBus.builder().declare(SightingReported.class).observer(w.eventObserver("sightings"))
+                .retry(RetryPolicy.none()).build();
+        bus.handler("fast").sync().on(SightingReported.class, s -> clock.add(Duration.ofMillis(s.count())));
+        bus.handler("never").sync().on(SightingReported.class, s -> {
+            clock.add(Duration.ofMillis(7));
+            throw new IllegalStateException("never works");
+        });
+        for (int i = 1; i <= 3; i++) bus.emit(new SightingReported("owl", i));
+        assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue();
+
+        var fast = timed.get("weft.bus.handler.duration").tags("handler", "fast", "outcome", "success").timer();
+        assertThat(fast.count()).isEqualTo(3);
+        assertThat(fast.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(1 + 2 + 3);
+        assertThat(fast.max(TimeUnit.MILLISECONDS)).isEqualTo(3);
+        var never = timed.get("weft.bus.handler.duration").tags("handler", "never", "outcome", "failure").timer();
+        assertThat(never.count()).isEqualTo(3);
+        assertThat(never.totalTime(TimeUnit.MILLISECONDS)).isEqualTo(21);
+        // Each handler and event resolved its pair of timers once: success and failure, no more.
+        assertThat(timed.find("weft.bus.handler.duration").timers()).hasSize(4);
+    }
+
+    @Test
+    void withTheHandlerTimerOffTheBusIsStillCountedButNoTryIsTimed() throws Exception {
+        WeftMicrometer w = WeftMicrometer.builder().meterRegistry(registry).statisticsReuse(Duration.ZERO).busHandlerTimer(false).build();
+        EventBus bus = EventBus.builder().declare(SightingReported.class).observer(w.eventObserver("sightings")).build();
+        w.bindBus(bus, "sightings");
+        AtomicInteger ran = new AtomicInteger();
+        bus.handler("fast").sync().on(SightingReported.class, s -> ran.incrementAndGet());
+        bus.emit(new SightingReported("owl", 1));
+        bus.emit(new SightingReported("kite", 2));
+        assertThat(bus.awaitIdle(Duration.ofSeconds(20))).isTrue();
+
+        assertThat(ran).hasValue(2);
+        assertThat(fc("weft.bus.deliveries")).isEqualTo(2);
+        assertThat(registry.find("weft.bus.handler.duration").timers()).isEmpty();
     }
 
     @Test

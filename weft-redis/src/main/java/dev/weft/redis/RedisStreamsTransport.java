@@ -1,6 +1,7 @@
 package dev.weft.redis;
 
 import dev.weft.events.transport.Delivery;
+import dev.weft.events.transport.GroupLag;
 import dev.weft.events.transport.Transport;
 import dev.weft.events.transport.TransportClosedException;
 import dev.weft.events.transport.TransportException;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -77,6 +79,10 @@ import java.util.concurrent.ConcurrentLinkedQueue;
  *   says so (no silent queueing inside the client); the connection comes back by itself, at most
  *   {@code reconnectBackoff} (1 s) after Redis answers again. A Redis that accepts connections but
  *   does not answer fails calls after {@code commandTimeout}.</li>
+ *   <li>Built with {@link Builder#partitions partitions(n)}, the stream is spread over n streams
+ *   (on a Redis Cluster, over its masters), events routed by {@link Builder#partitionKey a key}
+ *   so one key keeps its order, and each transport reading a group reads its share of the
+ *   partitions (docs/adr/0064-partitioned-streams.md). Everything above holds per partition.</li>
  *   <li>Thread-safe.</li>
  * </ul>
  */
@@ -134,11 +140,22 @@ public final class RedisStreamsTransport implements Transport {
         volatile long pausedUntil; // System.nanoTime(); 0: not paused
     }
     private volatile boolean closed;
+    /** The partitions, when built with {@code partitions(n > 1)}; null for one stream. */
+    private final PartitionedStreams partitioned;
+    /** False for a partition of a partitioned transport: the link is the partitioned transport's. */
+    private final boolean ownsLink;
 
     private RedisStreamsTransport(Builder b) {
+        this(b, null, null);
+    }
+
+    /** A transport on one stream; with {@code shared} non-null, partition {@code partitionStream} of a partitioned one. */
+    private RedisStreamsTransport(Builder b, RedisLink shared, String partitionStream) {
         this.name = b.name != null ? b.name : "redis-streams:" + b.stream;
-        this.link = new RedisLink(name, b.rawUri, b.target, b.commandTimeout, b.reconnectBackoff);
-        this.stream = link.slotKey(b.stream); // on a cluster {<stream>}: its dead letters and error hashes share its slot
+        this.ownsLink = shared == null;
+        this.link = shared != null ? shared : new RedisLink(name, b.rawUri, b.target, b.commandTimeout, b.reconnectBackoff);
+        // on a cluster {<stream>}: its dead letters and error hashes share its slot; a partition is {<stream>:<i>}
+        this.stream = link.slotKey(partitionStream != null ? partitionStream : b.stream);
         this.deadStream = stream + ":dead";
         this.maxLength = b.maxLength;
         this.maxDeliveries = b.maxDeliveries;
@@ -148,6 +165,17 @@ public final class RedisStreamsTransport implements Transport {
         this.maxPayloadBytes = b.maxPayloadBytes;
         this.commandTimeout = b.commandTimeout;
         this.log = b.logger;
+        if (shared == null && b.partitions > 1) {
+            List<RedisStreamsTransport> ps = new ArrayList<>(b.partitions);
+            for (int i = 0; i < b.partitions; i++) {
+                String partition = link.cluster() ? PartitionedStreams.clusterName(b.stream, i, b.partitions) : b.stream + ":" + i;
+                ps.add(new RedisStreamsTransport(b, link, partition));
+            }
+            Duration lease = b.memberLease != null ? b.memberLease : b.redeliverAfter;
+            this.partitioned = new PartitionedStreams(stream, link, ps, b.partitionKey, name, lease, b.redeliverAfter, b.clock, b.logger);
+        } else {
+            this.partitioned = null;
+        }
     }
 
     /**
@@ -178,14 +206,54 @@ public final class RedisStreamsTransport implements Transport {
         return name;
     }
 
-    /** The stream's key: the name given, hash-tagged on a Redis Cluster ({@code {weft:events}}). */
+    /**
+     * The stream's key: the name given, hash-tagged on a Redis Cluster ({@code {weft:events}}). For a
+     * partitioned transport the key its partitions' keys and its {@code :meta} and
+     * {@code :members:<group>} keys are made from; the streams themselves are {@link #streams()}.
+     */
     public String stream() {
         return stream;
     }
 
-    /** The dead-letter stream's key: {@code <stream>:dead}, with {@code <stream>} as {@link #stream()}. */
+    /**
+     * The keys of the streams that hold the events: {@link #stream()} alone, or for a transport
+     * built with {@link Builder#partitions partitions(n)} the n partitions, in order: on a single
+     * Redis {@code <stream>:<i>} for i from 0 to n - 1, on a Redis Cluster {@code {<stream>:<i>:<j>}},
+     * where j is the smallest number that puts the key's slot near the middle of the i-th of n
+     * equal ranges of the slots, so the partitions spread evenly over the masters (docs/WIRE.md).
+     */
+    public List<String> streams() {
+        return partitioned == null ? List.of(stream) : partitioned.parts().stream().map(p -> p.stream).toList();
+    }
+
+    /**
+     * The number of streams the events are spread over: 1, or n for a transport built with
+     * {@link Builder#partitions partitions(n)}.
+     */
+    public int partitions() {
+        return partitioned == null ? 1 : partitioned.count();
+    }
+
+    /**
+     * The dead-letter stream's key: {@code <stream>:dead}, with {@code <stream>} as {@link #stream()}.
+     * A partitioned transport has one per partition, {@code <partition>:dead} for each of
+     * {@link #streams()}; this returns them as a pattern, {@code <stream>:*:dead} ({@code {<stream>:*}:dead}
+     * on a cluster), for messages.
+     */
     public String deadLetterStream() {
-        return deadStream;
+        if (partitioned == null) return deadStream;
+        return link.cluster() ? "{" + stream.substring(1, stream.length() - 1) + ":*}:dead" : stream + ":*:dead";
+    }
+
+    /**
+     * The partitions of {@link #streams()} this transport reads for {@code group} now (indexes from
+     * 0): all of them for one stream; for a partitioned transport its share among the transports
+     * reading the group, as of its last receive for the group (none before its first).
+     */
+    public List<Integer> ownedPartitions(String group) {
+        Objects.requireNonNull(group, "group");
+        if (partitioned == null) return List.of(0);
+        return java.util.Arrays.stream(partitioned.ownedNow(group)).boxed().toList();
     }
 
     /**
@@ -199,7 +267,27 @@ public final class RedisStreamsTransport implements Transport {
         Objects.requireNonNull(message, "message");
         checkOpen();
         checkSize(message);
+        if (partitioned != null) {
+            partitioned.checkMeta();
+            partitioned.parts().get(partitioned.partitionOf(message)).publishKeyed(message, partitioned.keyOf(message));
+            return;
+        }
         link.call("publish to stream '" + stream + "'", r -> r.xadd(stream, addArgs(), StreamEntries.fields(message)));
+    }
+
+    /** XADD of {@code message} with its partition key (none when null) to this stream. */
+    private void publishKeyed(TransportMessage message, String key) {
+        link.call("publish to stream '" + stream + "'", r -> r.xadd(stream, addArgs(), StreamEntries.fields(message, key)));
+    }
+
+    /** Queues the XADD of {@code m} (with its partition key, if any) on the batching connection {@code c}. */
+    RedisFuture<String> queueAdd(RedisLink.Conn c, TransportMessage m, String key) {
+        return c.async().xadd(stream, addArgs(), StreamEntries.fields(m, key));
+    }
+
+    /** Waits for the reply of a {@link #queueAdd}. */
+    void awaitAdd(RedisFuture<String> reply) {
+        link.await("publish to stream '" + stream + "'", reply, commandTimeout);
     }
 
     /**
@@ -214,6 +302,10 @@ public final class RedisStreamsTransport implements Transport {
         checkOpen();
         for (TransportMessage m : messages) checkSize(m);
         if (messages.isEmpty()) return;
+        if (partitioned != null) {
+            partitioned.publishAll(messages);
+            return;
+        }
         RedisLink.Conn c = link.batching();
         List<RedisFuture<String>> replies = new ArrayList<>(messages.size());
         XAddArgs args = addArgs();
@@ -260,6 +352,7 @@ public final class RedisStreamsTransport implements Transport {
         Objects.requireNonNull(wait, "wait");
         if (max < 0) throw new IllegalArgumentException("max is negative");
         checkOpen();
+        if (partitioned != null) return partitioned.receive(group, consumer, max, wait, deadLettered);
         try {
             return receiveOnce(group, consumer, max, wait, deadLettered);
         } catch (RedisServerError e) {
@@ -533,6 +626,12 @@ public final class RedisStreamsTransport implements Transport {
      */
     public List<DeadLetterEntry> deadLetterEntries(String group, int limit) {
         checkOpen();
+        if (partitioned != null) {
+            List<DeadLetterEntry> all = new ArrayList<>();
+            for (RedisStreamsTransport p : partitioned.parts()) all.addAll(p.deadLetterEntries(group, limit));
+            all.sort(java.util.Comparator.comparing(DeadLetterEntry::deadLetterId, RedisStreamsTransport::compareIds));
+            return List.copyOf(all.subList(0, Math.min(limit, all.size())));
+        }
         List<StreamMessage<String, byte[]>> all = link.call("read the dead letters", r -> r.xrange(deadStream, Range.create("-", "+")));
         List<DeadLetterEntry> out = new ArrayList<>();
         for (StreamMessage<String, byte[]> m : all) {
@@ -546,6 +645,11 @@ public final class RedisStreamsTransport implements Transport {
     /** What the stream looks like now: length, dead letters, groups with pending, lag and consumers. */
     public StreamInfo info() {
         checkOpen();
+        if (partitioned != null) {
+            List<StreamInfo> each = new ArrayList<>();
+            for (RedisStreamsTransport p : partitioned.parts()) each.add(p.info());
+            return StreamInfo.sum(stream, each);
+        }
         long length = link.call("read the stream length", r -> r.xlen(stream));
         long dead = link.call("read the dead-letter length", r -> r.xlen(deadStream));
         List<StreamInfo.Group> groups = new ArrayList<>();
@@ -563,6 +667,46 @@ public final class RedisStreamsTransport implements Transport {
                     text(f.get("last-delivered-id")), List.copyOf(consumers)));
         }
         return new StreamInfo(stream, length, dead, List.copyOf(groups));
+    }
+
+    /** True: Redis 7 and later tell a group's lag ({@code XINFO GROUPS}). */
+    @Override
+    public boolean reportsLag() {
+        return true;
+    }
+
+    /**
+     * The group's {@code lag} (entries not yet delivered to it) and {@code pending} from
+     * {@code XINFO GROUPS}: two round trips per stream, summed over the partitions of a
+     * partitioned stream. Empty when a stream or the group does not exist yet, or when Redis cannot tell the lag (before Redis 7, or after entries were deleted from
+     * the middle of the stream).
+     */
+    @Override
+    public Optional<GroupLag> lag(String group) {
+        Objects.requireNonNull(group, "group");
+        checkOpen();
+        // A partitioned stream's lag is the sum over its partitions; one that cannot tell makes it unknown.
+        long undelivered = 0;
+        long pending = 0;
+        for (String s : streams()) {
+            Optional<GroupLag> part = lagOf(s, group);
+            if (part.isEmpty()) return Optional.empty();
+            undelivered += part.get().undelivered();
+            pending += part.get().pending();
+        }
+        return Optional.of(new GroupLag(undelivered, pending));
+    }
+
+    private Optional<GroupLag> lagOf(String s, String group) {
+        if (link.call("check the stream", r -> r.exists(s)) == 0) return Optional.empty();
+        for (Object g : link.call("read the groups", r -> r.xinfoGroups(s))) {
+            Map<String, Object> f = pairs(g);
+            if (!group.equals(text(f.get("name")))) continue;
+            long undelivered = f.get("lag") == null ? -1 : number(f.get("lag"));
+            long pending = number(f.get("pending"));
+            return undelivered < 0 || pending < 0 ? Optional.empty() : Optional.of(new GroupLag(undelivered, pending));
+        }
+        return Optional.empty();
     }
 
     private static Map<String, Object> pairs(Object reply) {
@@ -597,6 +741,15 @@ public final class RedisStreamsTransport implements Transport {
      */
     public int replayDeadLetters(String group, int limit, java.util.function.IntConsumer progress) {
         checkOpen();
+        if (partitioned != null) {
+            int done = 0;
+            for (RedisStreamsTransport p : partitioned.parts()) {
+                if (done >= limit) break;
+                int before = done;
+                done += p.replayDeadLetters(group, limit - done, progress == null ? null : k -> progress.accept(before + k));
+            }
+            return done;
+        }
         int n = 0;
         for (DeadLetterEntry d : deadLetterEntries(group, limit)) {
             if (d.message() == null) continue;
@@ -618,6 +771,11 @@ public final class RedisStreamsTransport implements Transport {
      */
     public int purgeDeadLetters(String group) {
         checkOpen();
+        if (partitioned != null) {
+            int n = 0;
+            for (RedisStreamsTransport p : partitioned.parts()) n += p.purgeDeadLetters(group);
+            return n;
+        }
         List<DeadLetterEntry> all = deadLetterEntries(group, Integer.MAX_VALUE);
         if (all.isEmpty()) return 0;
         String[] ids = all.stream().map(DeadLetterEntry::deadLetterId).toArray(String[]::new);
@@ -627,14 +785,29 @@ public final class RedisStreamsTransport implements Transport {
     /** Closes the connections; idempotent. A blocked {@link #receive} then throws {@link TransportClosedException}. */
     @Override
     public void close() {
+        if (closed) return;
+        if (partitioned != null && !link.closedNow()) partitioned.leave(); // hands its partitions and unacknowledged entries to the others
         closed = true;
-        link.close();
+        if (partitioned != null) for (RedisStreamsTransport p : partitioned.parts()) p.close();
+        if (ownsLink) link.close();
+    }
+
+    /** Orders stream entry ids ({@code <ms>-<seq>}) by time. */
+    static int compareIds(String a, String b) {
+        int da = a.indexOf('-'), db = b.indexOf('-');
+        try {
+            int c = Long.compare(Long.parseLong(da < 0 ? a : a.substring(0, da)), Long.parseLong(db < 0 ? b : b.substring(0, db)));
+            if (c != 0 || da < 0 || db < 0) return c;
+            return Long.compare(Long.parseLong(a.substring(da + 1)), Long.parseLong(b.substring(db + 1)));
+        } catch (NumberFormatException e) {
+            return a.compareTo(b);
+        }
     }
 
     /** Names the stream and the server, never the password. */
     @Override
     public String toString() {
-        return "RedisStreamsTransport[" + name + ", stream " + stream + " at " + link.where() + "]";
+        return "RedisStreamsTransport[" + name + ", stream " + stream + (partitioned == null ? "" : " in " + partitioned.count() + " partitions") + " at " + link.where() + "]";
     }
 
     /** Configures a {@link RedisStreamsTransport}. */
@@ -650,6 +823,10 @@ public final class RedisStreamsTransport implements Transport {
         private Duration commandTimeout = Duration.ofSeconds(10);
         private Duration reconnectBackoff = RedisLink.DEFAULT_RECONNECT_BACKOFF;
         private System.Logger logger = System.getLogger(RedisStreamsTransport.class.getName());
+        private int partitions = 1;
+        private java.util.function.Function<? super TransportMessage, String> partitionKey;
+        private Duration memberLease;
+        private java.time.Clock clock = java.time.Clock.systemUTC();
 
         private Builder(String redisUri) {
             this.target = RedisUris.target(redisUri);
@@ -674,20 +851,67 @@ public final class RedisStreamsTransport implements Transport {
         }
 
         /**
-         * Spreads the stream over {@code n} streams on a Redis Cluster's slots, events routed by an
-         * event key, each worker reading its share (docs/adr/0064-partitioned-streams.md). Only
-         * {@code 1}, one stream (the default), is supported now.
+         * Spreads the stream over {@code n} streams (docs/adr/0064-partitioned-streams.md): on a
+         * Redis Cluster {@code {<stream>:<i>:<j>}} for i from 0 to n - 1, with j picked so the
+         * partitions' slots are spread evenly over the slot space and so over the masters
+         * ({@link RedisStreamsTransport#streams()}); on a single Redis {@code <stream>:0} and so on,
+         * all on that Redis. Default 1: one stream, {@code <stream>} itself.
          *
-         * @throws UnsupportedOperationException for more than one: partitioned streams are designed, not built
-         * @throws IllegalArgumentException      if {@code n} is less than 1
+         * <ul>
+         *   <li>A message goes to partition {@code crc32(key) mod n} of its {@link #partitionKey key},
+         *   so one key's messages keep their order; a message without a key goes to this transport's
+         *   own partition (picked at random when it is built), so one publisher's messages without a
+         *   key keep their order too, and several publishers spread over the partitions.</li>
+         *   <li>Each transport that receives for a group is a member of it and reads its share of the
+         *   partitions (about {@code n / members}); the shares move when a transport joins, closes
+         *   (it hands its unacknowledged deliveries over at once) or stops renewing for
+         *   {@link #memberLease} (they are taken over after {@code redeliverAfter}, as for one stream).
+         *   While a share moves, two transports may read one partition for a moment: nothing is lost,
+         *   but one key's order is kept only while no share moves. A transport is one member,
+         *   whatever consumer names it receives with.</li>
+         *   <li>On a cluster the throughput grows with the masters the partitions land on; on a single
+         *   Redis there is no gain in throughput (one server holds them all), only the order per key
+         *   with several workers reading in parallel.</li>
+         *   <li>{@code n} is recorded in {@code <stream>:meta} on first use: a transport built with
+         *   another number for the same stream fails its first publish or receive with an
+         *   {@link IllegalStateException} naming both.</li>
+         * </ul>
+         *
+         * @throws IllegalArgumentException if {@code n} is less than 1 or more than 1024
          */
         public Builder partitions(int n) {
             if (n < 1) throw new IllegalArgumentException("partitions is " + n + ": at least 1");
-            if (n > 1) {
-                throw new UnsupportedOperationException("partitioned streams (" + n + " streams over a Redis Cluster's slots, routed by event key) "
-                        + "are not implemented yet (design: docs/adr/0064-partitioned-streams.md); use one stream per transport, "
-                        + "which one cluster master serves, or several transports on streams of their own");
-            }
+            if (n > 1024) throw new IllegalArgumentException("partitions is " + n + ": at most 1024 (a receive reads each partition it owns)");
+            this.partitions = n;
+            return this;
+        }
+
+        /**
+         * The key a message is routed by on a partitioned transport ({@link #partitions}), or null
+         * for none: messages with one key go to one partition and keep their order. Default: no key
+         * for any message. Called on the publishing thread; it must be fast and not fail. The key
+         * is also stored in the entry (field {@code key}, docs/WIRE.md). Ignored with one partition.
+         */
+        public Builder partitionKey(java.util.function.Function<? super TransportMessage, String> key) {
+            this.partitionKey = Objects.requireNonNull(key, "key");
+            return this;
+        }
+
+        /**
+         * How long a partitioned transport stays a member of a group without receiving for it
+         * (renewed every third of it while it receives); once it lapsed, the others take over its
+         * partitions. Default {@code redeliverAfter}. The machines' clocks must agree to well within it.
+         */
+        public Builder memberLease(Duration d) {
+            Objects.requireNonNull(d, "d");
+            if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("memberLease must be positive, is " + d);
+            this.memberLease = d;
+            return this;
+        }
+
+        /** The clock membership leases are read on; for tests. */
+        Builder clock(java.time.Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
             return this;
         }
 
@@ -768,8 +992,17 @@ public final class RedisStreamsTransport implements Transport {
             return this;
         }
 
-        /** The transport; connects on first use. */
+        /**
+         * The transport; connects on first use.
+         *
+         * @throws IllegalArgumentException with {@link #partitions partitions(n > 1)}, if the stream
+         *         name has a hash tag ({@code {...}}): every partition would hash to its slot
+         */
         public RedisStreamsTransport build() {
+            if (partitions > 1 && !RedisLink.hashTagged(stream).equals("{" + stream + "}")) {
+                throw new IllegalArgumentException("stream '" + stream + "' has a hash tag, so all its " + partitions
+                        + " partitions would be in one slot of a cluster: name it without braces (the partitions get tags of their own, {<stream>:<i>:<j>})");
+            }
             return new RedisStreamsTransport(this);
         }
     }

@@ -36,6 +36,11 @@ final class StreamDelivery implements Delivery {
         return count;
     }
 
+    /** The key of the stream the entry is in (a partition's, for a partitioned transport). */
+    String stream() {
+        return transport.stream();
+    }
+
     /** The stream entry's id (not the event's). */
     String entryId() {
         return entryId;

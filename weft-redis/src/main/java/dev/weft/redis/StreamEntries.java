@@ -13,7 +13,7 @@ import java.util.Map;
  */
 final class StreamEntries {
     static final String VERSION = "1";
-    static final String V = "v", ID = "id", NAME = "name", BODY = "body";
+    static final String V = "v", ID = "id", NAME = "name", BODY = "body", KEY = "key";
     static final String GROUP = "group", CONSUMER = "consumer", ENTRY = "entry", DELIVERIES = "deliveries", ERROR = "error", RAW = "raw.";
 
     private StreamEntries() {}
@@ -24,6 +24,13 @@ final class StreamEntries {
         f.put(ID, bytes(m.id()));
         f.put(NAME, bytes(m.name()));
         f.put(BODY, m.body());
+        return f;
+    }
+
+    /** As {@link #fields(TransportMessage)}, with field {@code key} when {@code key} is not null (partitioned streams). */
+    static Map<String, byte[]> fields(TransportMessage m, String key) {
+        Map<String, byte[]> f = fields(m);
+        if (key != null) f.put(KEY, bytes(key));
         return f;
     }
 

@@ -58,12 +58,28 @@ class RedisClusterUriTest {
     }
 
     @Test
-    void partitionedStreamsAreNotBuiltYet_andSaySo() {
+    void partitionedStreamsHaveAKeyOfTheirOwnPerPartition_andRefuseBadNumbersAndTaggedNames() {
         RedisStreamsTransport.Builder b = RedisStreamsTransport.builder("redis-cluster://h1:7000");
         assertThat(b.partitions(1)).isSameAs(b);
-        assertThatThrownBy(() -> b.partitions(8)).isInstanceOf(UnsupportedOperationException.class)
-                .hasMessageContaining("not implemented yet").hasMessageContaining("docs/adr/0064");
-        assertThatThrownBy(() -> b.partitions(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> b.partitions(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 1");
+        assertThatThrownBy(() -> b.partitions(1025)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most 1024");
+        try (RedisStreamsTransport t = RedisStreamsTransport.builder("redis-cluster://h1:7000").stream("orders").partitions(3).build()) {
+            assertThat(t.partitions()).isEqualTo(3);
+            assertThat(t.streams()).hasSize(3).allSatisfy(k -> assertThat(k).matches("\\{orders:\\d:\\d+\\}"));
+            for (int i = 0; i < 3; i++) {
+                int slot = io.lettuce.core.cluster.SlotHash.getSlot(t.streams().get(i));
+                assertThat(slot).as("partition %d is in the middle of the %d-th third of the slots", i, i).isBetween(i * 5461 + 2300, i * 5461 + 3200);
+                assertThat(t.streams().get(i)).startsWith("{orders:" + i + ":");
+            }
+            assertThat(t.stream()).isEqualTo("{orders}");
+            assertThat(t.deadLetterStream()).isEqualTo("{orders:*}:dead");
+        }
+        try (RedisStreamsTransport t = RedisStreamsTransport.builder("redis://h1:7000").stream("orders").partitions(2).build()) {
+            assertThat(t.streams()).as("a single Redis keeps the plain layout").containsExactly("orders:0", "orders:1");
+            assertThat(t.deadLetterStream()).isEqualTo("orders:*:dead");
+        }
+        assertThatThrownBy(() -> RedisStreamsTransport.builder("redis-cluster://h1:7000").stream("{orders}").partitions(4).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("hash tag").hasMessageContaining("without braces");
     }
 
     @Test

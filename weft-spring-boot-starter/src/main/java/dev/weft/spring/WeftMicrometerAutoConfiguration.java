@@ -20,7 +20,9 @@ import org.springframework.context.annotation.Bean;
  * every scope tree is observed (so a request's scope, its forked tasks and its events join the
  * request's trace), the bus puts the trace into each event's envelope and observes its handlers,
  * the worker continues the trace of each delivery, and the per-request loaders observe their
- * batches. Off with {@code weft.metrics.enabled=false}.
+ * batches; the worker's meters include its group's lag when the transport can tell it. Off with
+ * {@code weft.metrics.enabled=false}; {@code weft.metrics.bus-handler-timer} and
+ * {@code weft.metrics.lag-interval} tune it.
  */
 @AutoConfiguration(before = WeftAutoConfiguration.class, afterName = {
         "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
@@ -35,8 +37,11 @@ public class WeftMicrometerAutoConfiguration {
     /** Weft's Micrometer instrumentation over whichever of the two registries the application has. */
     @Bean
     @ConditionalOnMissingBean
-    public WeftMicrometer weftMicrometer(ObjectProvider<MeterRegistry> meters, ObjectProvider<ObservationRegistry> observations) {
-        WeftMicrometer.Builder b = WeftMicrometer.builder();
+    public WeftMicrometer weftMicrometer(ObjectProvider<MeterRegistry> meters, ObjectProvider<ObservationRegistry> observations,
+            WeftProperties properties) {
+        WeftMicrometer.Builder b = WeftMicrometer.builder()
+                .busHandlerTimer(properties.getMetrics().isBusHandlerTimer())
+                .lagInterval(properties.getMetrics().getLagInterval());
         MeterRegistry m = meters.getIfUnique();
         ObservationRegistry o = observations.getIfUnique();
         if (m != null) b.meterRegistry(m);

@@ -60,9 +60,17 @@ public class WeftProperties {
     public static class Metrics {
         /** Whether Weft is instrumented through the application's MeterRegistry and ObservationRegistry (needs weft-micrometer). */
         private boolean enabled = true;
+        /** Whether each try of a bus handler is timed (weft.bus.handler.duration); off for buses whose handlers cost nanoseconds. */
+        private boolean busHandlerTimer = true;
+        /** How often the worker's lag gauges (weft.worker.lag, weft.worker.pending) ask the transport, at most. */
+        private Duration lagInterval = Duration.ofSeconds(10);
 
         public boolean isEnabled() { return enabled; }
         public void setEnabled(boolean enabled) { this.enabled = enabled; }
+        public boolean isBusHandlerTimer() { return busHandlerTimer; }
+        public void setBusHandlerTimer(boolean busHandlerTimer) { this.busHandlerTimer = busHandlerTimer; }
+        public Duration getLagInterval() { return lagInterval; }
+        public void setLagInterval(Duration lagInterval) { this.lagInterval = lagInterval; }
     }
 
     /** The retry policy of handlers and transports that do not choose one: exponential backoff. */

@@ -32,7 +32,7 @@ class WeftMicrometerWiringTest {
             .withConfiguration(AutoConfigurations.of(ObservationAutoConfiguration.class, MetricsAutoConfiguration.class,
                     SimpleMetricsExportAutoConfiguration.class, CompositeMeterRegistryAutoConfiguration.class,
                     WeftMicrometerAutoConfiguration.class, WeftAutoConfiguration.class))
-            .withPropertyValues("weft.events.packages=dev.weft.spring.fixtures", "weft.worker.poll-wait=50ms")
+            .withPropertyValues("weft.events.packages=dev.weft.spring.fixtures", "weft.worker.poll-wait=50ms", "weft.metrics.lag-interval=0s")
             .withBean(Handlers.class)
             .withBean(Transport.class, () -> InMemoryTransport.builder().name("memory").build())
             .withBean("recordingObservationHandler", ObservationHandler.class, () -> new ObservationHandler<>() {
@@ -70,6 +70,18 @@ class WeftMicrometerWiringTest {
             assertThat(meters.get("weft.scope.open").gauge()).isNotNull();
             assertThat(meters.get("weft.scope.active").longTaskTimer()).isNotNull();
             assertThat(meters.get("weft.scope").timer().count()).isGreaterThanOrEqualTo(1);
+            assertThat(meters.get("weft.bus.handler.duration").tag("bus", "weft").timers()).isNotEmpty();
+            // The in-memory transport tells its group's lag; the event was handled and acknowledged.
+            Poll.until(() -> meters.get("weft.worker.lag").tag("transport", "memory").gauge().value() == 0);
+            assertThat(meters.get("weft.worker.pending").tag("transport", "memory").gauge().value()).isZero();
+        });
+        runner.withPropertyValues("weft.metrics.bus-handler-timer=false").run(context -> {
+            EventBus bus = context.getBean(EventBus.class);
+            MeterRegistry meters = context.getBean(MeterRegistry.class);
+            Handlers handlers = context.getBean(Handlers.class);
+            bus.emit(new OrderPlaced("o-2", 2));
+            Poll.until(() -> handlers.placed.size() == 1);
+            assertThat(meters.find("weft.bus.handler.duration").timers()).isEmpty();
         });
         runner.withPropertyValues("weft.metrics.enabled=false").run(context -> {
             assertThat(context).doesNotHaveBean(dev.weft.micrometer.WeftMicrometer.class);

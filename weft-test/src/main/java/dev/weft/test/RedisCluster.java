@@ -40,17 +40,19 @@ import java.util.stream.Collectors;
 // package as redis-server), through CLUSTER INFO, CLUSTER NODES and INFO replication; waits poll
 // those every 50 ms with a bound, as a starting or failing-over cluster sends no event to wait on.
 public final class RedisCluster implements AutoCloseable {
-    /** Masters; each has one replica. */
+    /** Masters of {@link #start()}; each has one replica. */
     public static final int MASTERS = 3;
     private static final long READY_SECONDS = 30;
 
     private final String cli;
     private final List<RedisServer> nodes;
+    private final int masters;
     private final List<Integer> killed = Collections.synchronizedList(new ArrayList<>());
 
-    private RedisCluster(String cli, List<RedisServer> nodes) {
+    private RedisCluster(String cli, List<RedisServer> nodes, int masters) {
         this.cli = cli;
         this.nodes = nodes;
+        this.masters = masters;
     }
 
     /**
@@ -60,6 +62,21 @@ public final class RedisCluster implements AutoCloseable {
      *         missing with {@code CI=true}
      */
     public static RedisCluster start() {
+        return start(MASTERS);
+    }
+
+    /**
+     * Starts {@code 2 * masters} nodes and joins them into a cluster of {@code masters} masters,
+     * each with one replica, the slots split evenly between the masters. Three or more are joined
+     * by {@code redis-cli --cluster create}, which refuses fewer; one or two by hand
+     * ({@code CLUSTER ADDSLOTSRANGE}, {@code MEET}, {@code REPLICATE}), for benchmarks that compare
+     * a cluster of one master with one of three.
+     *
+     * @throws IllegalArgumentException if {@code masters} is less than 1
+     * @throws IllegalStateException    as {@link #start()}
+     */
+    public static RedisCluster start(int masters) {
+        if (masters < 1) throw new IllegalArgumentException("masters is " + masters + ": at least 1");
         String cli = onPath("redis-cli");
         String server = onPath("redis-server");
         if (cli == null || server == null) {
@@ -69,18 +86,23 @@ public final class RedisCluster implements AutoCloseable {
             assumeTrue(false, msg);
         }
         List<RedisServer> nodes = new ArrayList<>();
-        RedisCluster c = new RedisCluster(cli, nodes);
+        RedisCluster c = new RedisCluster(cli, nodes, masters);
         try {
-            for (int i = 0; i < 2 * MASTERS; i++) {
+            for (int i = 0; i < 2 * masters; i++) {
                 nodes.add(RedisServer.start("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
                         "--cluster-node-timeout", "1000", "--cluster-require-full-coverage", "yes"));
+            }
+            if (masters < 3) {
+                c.joinByHand();
+                c.await("the cluster to form (cluster_state:ok on every node, " + nodes.size() + " known nodes, every replica in sync)", c::formed);
+                return c;
             }
             List<String> create = new ArrayList<>(List.of(cli, "--cluster", "create"));
             for (RedisServer n : nodes) create.add("127.0.0.1:" + n.port());
             create.addAll(List.of("--cluster-replicas", "1", "--cluster-yes"));
             String out = run(create, 60);
             if (!out.contains("[OK] All 16384 slots covered")) throw new IllegalStateException("redis-cli --cluster create did not cover every slot:\n" + out);
-            c.await("the cluster to form (cluster_state:ok on every node, six known nodes, every replica in sync)", c::formed);
+            c.await("the cluster to form (cluster_state:ok on every node, " + nodes.size() + " known nodes, every replica in sync)", c::formed);
             return c;
         } catch (RuntimeException e) {
             c.close();
@@ -88,9 +110,28 @@ public final class RedisCluster implements AutoCloseable {
         }
     }
 
-    /** {@code redis-cluster://127.0.0.1:p1,127.0.0.1:p2,127.0.0.1:p3}: three of its nodes (the client finds the rest). */
+    /**
+     * Nodes 0 to masters - 1 take the slots, evenly; node masters + k replicates node k. MEETs
+     * go to node 0; a replica is told to REPLICATE once it knows its master's id.
+     */
+    private void joinByHand() {
+        for (int k = 0; k < masters; k++) {
+            int from = k * 16384 / masters, to = (k + 1) * 16384 / masters - 1;
+            cli(nodes.get(k).port(), "CLUSTER", "ADDSLOTSRANGE", Integer.toString(from), Integer.toString(to));
+        }
+        for (int i = 1; i < nodes.size(); i++) cli(nodes.get(i).port(), "CLUSTER", "MEET", "127.0.0.1", Integer.toString(nodes.get(0).port()));
+        for (int k = 0; k < masters; k++) {
+            String masterId = cli(nodes.get(k).port(), "CLUSTER", "MYID").trim();
+            int replica = nodes.get(masters + k).port();
+            await("node " + replica + " to learn of its master " + masterId,
+                    () -> clusterNodes(replica).stream().anyMatch(n -> n[0].equals(masterId)));
+            cli(replica, "CLUSTER", "REPLICATE", masterId);
+        }
+    }
+
+    /** {@code redis-cluster://127.0.0.1:p1,...}: its first masters, at most three (the client finds the rest). */
     public String uri() {
-        return "redis-cluster://" + nodes.stream().limit(MASTERS).map(n -> "127.0.0.1:" + n.port()).collect(Collectors.joining(","));
+        return "redis-cluster://" + nodes.stream().limit(Math.min(masters, MASTERS)).map(n -> "127.0.0.1:" + n.port()).collect(Collectors.joining(","));
     }
 
     /** The ports of every node, killed ones included. */
@@ -197,7 +238,7 @@ public final class RedisCluster implements AutoCloseable {
                 synced++;
             }
         }
-        return synced == MASTERS;
+        return synced == masters;
     }
 
     private Map<String, String> info(int port, String section) {

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -162,6 +163,31 @@ public final class InMemoryTransport implements Transport {
         try {
             Group g = groups.get(group);
             return g == null ? List.of() : List.copyOf(g.dead);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** True: an in-memory group's lag is exact. */
+    @Override
+    public boolean reportsLag() {
+        return true;
+    }
+
+    /**
+     * The group's lag: messages published that it has not taken (every message since the
+     * transport was created, for a group that has not received yet), and those taken and not
+     * acknowledged, rejected ones waiting to be handed out again included.
+     */
+    @Override
+    public Optional<GroupLag> lag(String group) {
+        Objects.requireNonNull(group, "group");
+        lock.lock();
+        try {
+            if (closed) throw new TransportClosedException(name);
+            Group g = groups.get(group);
+            if (g == null) return Optional.of(new GroupLag(log.size(), 0));
+            return Optional.of(new GroupLag(log.size() - g.next, g.pending.size() + g.due.size()));
         } finally {
             lock.unlock();
         }

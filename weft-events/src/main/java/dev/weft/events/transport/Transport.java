@@ -2,6 +2,7 @@ package dev.weft.events.transport;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The SPI between an {@link dev.weft.events.EventBus EventBus} and a message broker, shaped for at-least-once brokers
@@ -83,6 +84,28 @@ public interface Transport extends AutoCloseable {
 
     /** The messages of {@code group} that reached the maximum number of deliveries, oldest first. */
     List<TransportMessage> deadLetters(String group);
+
+    /**
+     * Whether this transport can tell a group's {@link #lag}: false by default. A metrics binder
+     * registers lag gauges only for transports that say true.
+     */
+    default boolean reportsLag() {
+        return false;
+    }
+
+    /**
+     * How far {@code group} is behind: messages not yet handed to it, and messages handed out and
+     * not acknowledged. This asks the broker (a round trip for a remote one): call it every few
+     * seconds, not per message. The default is empty: the transport cannot tell
+     * ({@link #reportsLag()} is false).
+     *
+     * @return the lag, or empty if the transport cannot tell, the group does not exist yet, or the
+     *         broker cannot tell now (Redis before 7, or after entries were deleted)
+     * @throws TransportException if the transport is closed or the broker fails
+     */
+    default Optional<GroupLag> lag(String group) {
+        return Optional.empty();
+    }
 
     /** Closes the transport; idempotent. */
     @Override

@@ -14,6 +14,7 @@ import dev.weft.events.transport.EncodedDeadLetter;
 import dev.weft.events.transport.EncodedDeadLetterStore;
 import dev.weft.events.transport.Envelope;
 import dev.weft.events.transport.EventCodec;
+import dev.weft.events.transport.GroupLag;
 import dev.weft.events.EventHandler;
 import dev.weft.events.EventType;
 import dev.weft.RetryPolicy;
@@ -27,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -489,6 +491,27 @@ public final class Worker {
     public WorkerStatistics statistics() {
         return new WorkerStatistics(received.sum(), handled.sum(), retries.sum(), rejected.sum(), deadLettered.sum(), duplicates.sum(),
                 leftForRedelivery.sum(), abandoned.sum(), transportErrors.sum(), inFlight.get());
+    }
+
+    /**
+     * How far this worker's group is behind, as its transport reads it ({@link Transport#lag}):
+     * asks the broker, so call it every few seconds, not per event.
+     *
+     * @return the lag, or empty if the transport cannot tell ({@link #reportsLag()}) or cannot now
+     * @throws dev.weft.events.transport.TransportException if the transport is closed or the broker fails
+     */
+    public Optional<GroupLag> lag() {
+        return transport.lag(group);
+    }
+
+    /** The name of the transport this worker reads ({@link Transport#name()}), e.g. {@code redis-streams:weft:events}. */
+    public String transportName() {
+        return transport.name();
+    }
+
+    /** Whether this worker's transport can tell its group's {@link #lag()} ({@link Transport#reportsLag}). */
+    public boolean reportsLag() {
+        return transport.reportsLag();
     }
 
     @Override
