@@ -40,6 +40,13 @@ final class KernelImpl extends Kernel {
     }
 
     @Override
+    public Object parkingOn() {
+        CancelNode node = Current.node();
+        Quiescence.Parked p = node == null ? null : node.parked();
+        return p != null && p.thread() == Thread.currentThread() ? p.blocker() : null;
+    }
+
+    @Override
     public boolean runDetached(Runnable body, Runnable onCallerCancelled) {
         CancelNode node = Current.node();
         if (node == null) {

@@ -52,15 +52,15 @@ final class Quiescence {
     private Quiescence() {}
 
     /** What a thread parked in a Weft wait waits for, so other threads can tell if it is still blocked. */
-    record Parked(BooleanSupplier done, long until, WeftClock clock, Thread thread, boolean cancellable) {
+    record Parked(BooleanSupplier done, long until, WeftClock clock, Thread thread, boolean cancellable, Object blocker) {
 
-        Parked(BooleanSupplier done, long until, WeftClock clock, Thread thread) {
-            this(done, until, clock, thread, true);
+        Parked(BooleanSupplier done, long until, WeftClock clock, Thread thread, Object blocker) {
+            this(done, until, clock, thread, true, blocker);
         }
 
         /** A scope's owner waiting for its tasks: only the tasks ending wake it (S1). */
         static Parked owner(BooleanSupplier done) {
-            return new Parked(done, Deadlines.NONE, null, Thread.currentThread(), false);
+            return new Parked(done, Deadlines.NONE, null, Thread.currentThread(), false, null);
         }
 
         /** Whether the thread is still blocked: its condition false, its time not up, not cancelled. */

@@ -63,7 +63,7 @@ final class Waits {
                     // [batching, ADR 0013] This thread now counts as blocked in a Weft wait; if a
                     // loader of its tree has keys waiting, see whether every thread is blocked.
                     marked = true;
-                    Quiescence.enter(node, new Quiescence.Parked(done, until, clock, me));
+                    Quiescence.enter(node, new Quiescence.Parked(done, until, clock, me, blocker));
                 }
                 // Check once more right before parking. The steps above may take locks (a user
                 // clock, the fake clock's scheduler), and a contended lock parks too: that park

@@ -51,20 +51,14 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
     }
 
     /**
-     * The slot the current thread is about to park on, set by {@link Loader} around its wait:
-     * a batch holding that slot may run right here instead of on a thread of its own (ADR 0015).
-     */
-    static final ThreadLocal<LoadSlot<?, ?>> PARKING = new ThreadLocal<>();
-
-    /**
      * Whether this is a lone batch of the current thread: it is about to park on one of its keys
      * (so it would only idle until the batch ends), it added every key itself, and no other load
      * joined any. Only such a batch runs on its caller (ADR 0015): its caller's cancellation
      * then concerns nobody else, so it can cut the batch short and leave at once.
      */
     boolean loneHere() {
-        LoadSlot<?, ?> p = PARKING.get();
-        if (p == null || state.domain == null || p.adder != Thread.currentThread()) return false;
+        // A loader's wait passes its slot as the blocker, so this is the slot the thread parks on.
+        if (!(Kernel.get().parkingOn() instanceof LoadSlot<?, ?> p) || state.domain == null || p.adder != Thread.currentThread()) return false;
         boolean mine = false;
         for (LoadSlot<K, V> s : slots) {
             if (s == p) {
@@ -83,7 +77,6 @@ final class BatchRun<K, V> implements Runnable, BatchResults<K, V> {
      */
     void startHere() {
         if (delayTimer != null) delayTimer.cancel();
-        PARKING.remove(); // this wait runs one batch at most; a nested load sets its own
         number = loader.stats.dispatched(slots.size(), reason);
         if (!Kernel.get().runDetached(this, this::callerCancelled)) launch();
     }

@@ -164,12 +164,7 @@ public final class Loader<K, V> {
      * what the caller sees (level-triggered), not the batch's failure.
      */
     private static void await(LoadSlot<?, ?> slot) {
-        BatchRun.PARKING.set(slot);
-        try {
-            Kernel.get().await(slot::isDone, Kernel.NO_DEADLINE, slot);
-        } finally {
-            BatchRun.PARKING.remove();
-        }
+        Kernel.get().await(slot::isDone, Kernel.NO_DEADLINE, slot); // the slot is the blocker: see BatchRun.loneHere
         if (!slot.succeeded()) Weft.checkpoint();
     }
 

@@ -76,6 +76,14 @@ public abstract class Kernel {
     public abstract <W extends TreeWatcher> W existingWatcher(Class<W> kind);
 
     /**
+     * What the current thread is about to park on (the {@code blocker} it passed to {@link #await})
+     * while its wait tells the tree's watchers it is blocked ({@link TreeWatcher#onQuiescenceChance}
+     * runs on the parking thread then); null at any other time. A loader uses it to tell that the
+     * thread whose wait sends a batch is that batch's own caller (ADR 0015).
+     */
+    public abstract Object parkingOn();
+
+    /**
      * Runs {@code body} on the current thread outside its scope tree, for a loader's batch that
      * its waiting caller runs itself (ADR 0015): while it runs, no scope is current (a scope
      * {@code body} opens is a root), and no cancellation of the caller's scope interrupts the
