@@ -243,28 +243,54 @@ public final class OutboxRelay {
      * published or refused (0: nothing to do now).
      */
     int relaySome() throws SQLException {
-        try {
-            return claim == Claim.SKIP_LOCKED ? drainSkipLocked() : leaseBatch();
-        } catch (TransportException e) {
-            transportFailures.increment();
-            throw e;
-        } catch (SQLException e) {
-            databaseFailures.increment();
-            throw e;
+        return counted(() -> claim == Claim.SKIP_LOCKED ? drainSkipLocked() : leaseBatch());
+    }
+
+    private interface Try {
+        int run() throws SQLException;
+    }
+
+    /**
+     * Runs {@code t}, counting its failures, and tries it again at once when the database aborted
+     * it to break a deadlock ({@link #rolledBackByTheDatabase}).
+     */
+    private int counted(Try t) throws SQLException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return t.run();
+            } catch (TransportException e) {
+                transportFailures.increment();
+                throw e;
+            } catch (SQLException e) {
+                databaseFailures.increment();
+                if (attempt < ROLLBACK_TRIES && rolledBackByTheDatabase(e)) continue;
+                throw e;
+            }
         }
+    }
+
+    /** How many times a batch is tried when the database breaks a deadlock by aborting it. */
+    private static final int ROLLBACK_TRIES = 5;
+
+    /**
+     * Whether the database aborted the statement to break a deadlock or a serialization conflict
+     * (SQLSTATE class 40: {@code 40P01}, {@code 40001}). Two relays that claim leases (multi-row
+     * {@code UPDATE}s) and settle ({@code DELETE}s) lock rows in the orders their plans choose, so
+     * PostgreSQL may find them waiting on each other and abort one: that is contention, not an
+     * outage, and the batch is simply tried again. Nothing is lost either way: an aborted claim
+     * claimed nothing, and an aborted settle leaves published rows to be published again (a
+     * duplicate, which consumers drop by id).
+     */
+    static boolean rolledBackByTheDatabase(SQLException e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("40")) return true;
+        }
+        return false;
     }
 
     /** Publishes one batch, not pipelined; returns how many rows it published or refused (0: nothing to do now). */
     int relayBatch() throws SQLException {
-        try {
-            return claim == Claim.SKIP_LOCKED ? skipLockedBatch() : leaseBatch();
-        } catch (TransportException e) {
-            transportFailures.increment();
-            throw e;
-        } catch (SQLException e) {
-            databaseFailures.increment();
-            throw e;
-        }
+        return counted(() -> claim == Claim.SKIP_LOCKED ? skipLockedBatch() : leaseBatch());
     }
 
     /** A batch claimed with SKIP_LOCKED: its rows stay locked by the open transaction on {@code c} until it is settled or released. */

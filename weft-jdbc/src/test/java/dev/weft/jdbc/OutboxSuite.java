@@ -255,6 +255,65 @@ abstract class OutboxSuite {
         @Override public void close() { real.close(); }
     }
 
+    /**
+     * A data source whose connections throw a deadlock (SQLSTATE 40P01), once, at the first
+     * statement that {@code matches}: what PostgreSQL does to one of two relays whose lease
+     * claims and settles lock the same rows in different orders.
+     */
+    static javax.sql.DataSource deadlockingOnce(javax.sql.DataSource real, java.util.function.Predicate<String> matches) {
+        AtomicBoolean thrown = new AtomicBoolean();
+        return (javax.sql.DataSource) java.lang.reflect.Proxy.newProxyInstance(OutboxSuite.class.getClassLoader(),
+                new Class<?>[] {javax.sql.DataSource.class}, (ds, dm, dargs) -> {
+                    Object r = invoke(real, dm, dargs);
+                    if (!(r instanceof Connection c)) return r;
+                    return java.lang.reflect.Proxy.newProxyInstance(OutboxSuite.class.getClassLoader(), new Class<?>[] {Connection.class}, (cp, cm, cargs) -> {
+                        Object st = invoke(c, cm, cargs);
+                        if (!(st instanceof PreparedStatement ps) || !matches.test((String) cargs[0])) return st;
+                        return java.lang.reflect.Proxy.newProxyInstance(OutboxSuite.class.getClassLoader(), new Class<?>[] {PreparedStatement.class}, (sp, sm, sargs) -> {
+                            if (sm.getName().equals("executeUpdate") && thrown.compareAndSet(false, true)) {
+                                throw new SQLException("ERROR: deadlock detected (test)", "40P01");
+                            }
+                            return invoke(ps, sm, sargs);
+                        });
+                    });
+                });
+    }
+
+    private static Object invoke(Object target, java.lang.reflect.Method m, Object[] args) throws Throwable {
+        try {
+            return m.invoke(target, args);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+        }
+    }
+
+    @Test
+    void aLeaseClaimAbortedByADeadlockIsTriedAgain_andNothingIsLost() throws Exception {
+        InMemoryTransport t = InMemoryTransport.create();
+        readAll(t, "g");
+        for (int i = 1; i <= 3; i++) report(i, "kestrel", i);
+        JdbcOutbox contended = JdbcOutbox.builder(deadlockingOnce(db().dataSource(), sql -> sql.startsWith("UPDATE") && sql.contains("lease_until ="))).table(table).build();
+        OutboxRelay relay = contended.relay(t).claim(OutboxRelay.Claim.LEASE).owner("r").build();
+        assertThat(relay.publishPending()).as("the claim the database aborted is made again").isEqualTo(3);
+        assertThat(readAll(t, "g")).hasSize(3);
+        assertThat(outbox.pending()).isZero();
+        assertThat(relay.statistics().databaseFailures()).isEqualTo(1);
+    }
+
+    @Test
+    void aLeaseSettleAbortedByADeadlockPublishesAgain_aDuplicateNeverALoss() throws Exception {
+        InMemoryTransport t = InMemoryTransport.create();
+        readAll(t, "g");
+        for (int i = 1; i <= 3; i++) report(i, "kestrel", i);
+        JdbcOutbox contended = JdbcOutbox.builder(deadlockingOnce(db().dataSource(), sql -> sql.startsWith("DELETE"))).table(table).build();
+        OutboxRelay relay = contended.relay(t).claim(OutboxRelay.Claim.LEASE).owner("r").build();
+        relay.publishPending();
+        List<TransportMessage> got = readAll(t, "g");
+        assertThat(got).as("published, not settled, published again").hasSize(6);
+        assertThat(got.stream().map(TransportMessage::id).distinct()).as("the same three events, by id").hasSize(3);
+        assertThat(outbox.pending()).isZero();
+    }
+
     @Test
     void whileTheTransportIsDown_theRelayRetriesWithBackoff_andDropsNothing_thenPublishesEverything() throws Exception {
         InMemoryTransport real = InMemoryTransport.create();
