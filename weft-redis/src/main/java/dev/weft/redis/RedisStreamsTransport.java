@@ -678,8 +678,9 @@ public final class RedisStreamsTransport implements Transport {
     /**
      * The group's {@code lag} (entries not yet delivered to it) and {@code pending} from
      * {@code XINFO GROUPS}: two round trips per stream, summed over the partitions of a
-     * partitioned stream. Empty when a stream or the group does not exist yet, or when Redis cannot tell the lag (before Redis 7, or after entries were deleted from
-     * the middle of the stream).
+     * partitioned stream. Empty when a stream or the group does not exist yet, or when Redis
+     * cannot tell the lag (before Redis 7, or after entries were deleted from the middle of the
+     * stream).
      */
     @Override
     public Optional<GroupLag> lag(String group) {
