@@ -127,8 +127,19 @@ public final class WeftCli {
     private String envKafka;
     private String jdbcPassword;
 
+    /** The stream's transport, with the number of partitions recorded for it (a partitioned stream is read whole). */
     RedisStreamsTransport open() {
-        return RedisStreamsTransport.builder(redisUrl()).stream(stream).build();
+        RedisStreamsTransport t = RedisStreamsTransport.builder(redisUrl()).stream(stream).build();
+        int n;
+        try {
+            n = t.recordedPartitions().orElse(1);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        if (n <= 1) return t;
+        t.close();
+        return RedisStreamsTransport.builder(redisUrl()).stream(stream).partitions(n).build();
     }
 
     /**

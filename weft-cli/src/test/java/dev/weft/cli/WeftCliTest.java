@@ -79,6 +79,24 @@ class WeftCliTest {
     }
 
     @Test
+    void showsAPartitionedStreamWhole() {
+        // Written through 3 partitions: `weft show` must read all of them, not the empty base stream.
+        String stream = "cli-parts:" + UUID.randomUUID();
+        String url = "redis://ops:ops-Secret-1@127.0.0.1:" + redis.port();
+        try (RedisStreamsTransport t = RedisStreamsTransport.builder(url).stream(stream).partitions(3)
+                .partitionKey(m -> new String(m.body(), java.nio.charset.StandardCharsets.UTF_8)).build()) {
+            for (int i = 0; i < 6; i++) t.publish(message("job " + i));
+            assertThat(t.recordedPartitions()).hasValue(3);
+            Run show = weft(url, "show", "--stream", stream);
+            assertThat(show.code()).isZero();
+            assertThat(show.out()).contains("stream " + stream + ": 6 entries");
+        }
+        try (RedisStreamsTransport plain = RedisStreamsTransport.builder(url).stream("cli-plain:" + UUID.randomUUID()).build()) {
+            assertThat(plain.recordedPartitions()).isEmpty();
+        }
+    }
+
+    @Test
     void aWrongPasswordOrNoRedisIsAClearErrorWithoutTheSecret() throws Exception {
         Run wrong = weft("redis://ops:Not-It-77@127.0.0.1:" + redis.port(), "show");
         assertThat(wrong.code()).isEqualTo(1);

@@ -227,6 +227,20 @@ public final class RedisStreamsTransport implements Transport {
     }
 
     /**
+     * The number of partitions recorded for this stream in Redis ({@code <stream>:meta}, written by
+     * the first transport built with {@link Builder#partitions partitions(n)} that used it), or
+     * empty for a plain stream. For tools that open a stream as it was written, whatever this
+     * transport was built with: {@code weft show} and {@code weft dead} reopen a partitioned
+     * stream with its number of partitions. One round trip.
+     */
+    public java.util.OptionalInt recordedPartitions() {
+        checkOpen();
+        String meta = stream + ":meta";
+        byte[] n = link.call("read the number of partitions", r -> r.hget(meta, "partitions"));
+        return n == null ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(Integer.parseInt(StreamEntries.text(n)));
+    }
+
+    /**
      * The number of streams the events are spread over: 1, or n for a transport built with
      * {@link Builder#partitions partitions(n)}.
      */
