@@ -2,6 +2,7 @@ package dev.weft.kafka;
 
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.weft.test.Poll;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -259,28 +260,32 @@ public final class KafkaCluster implements AutoCloseable {
         c.put("bootstrap.servers", bootstrap());
         c.put("request.timeout.ms", "2000");
         c.put("default.api.timeout.ms", "3000");
-        long deadline = System.nanoTime() + timeout.toNanos();
-        String last = "no answer yet";
+        String[] last = {"no answer yet"};
         try (Admin a = Admin.create(c)) {
-            while (true) {
-                for (int i = 0; i < processes.length; i++) {
-                    if (processes[i] != null && !processes[i].isAlive()) {
-                        throw new IllegalStateException("node " + (i + 1) + " exited with code " + processes[i].exitValue());
-                    }
-                }
-                try {
-                    int live = a.describeCluster().nodes().get(3, TimeUnit.SECONDS).size();
-                    if (live >= n) return;
-                    last = live + " of " + n + " brokers registered";
-                } catch (Exception e) {
-                    last = e.toString();
-                }
-                if (System.nanoTime() - deadline > 0) throw new IllegalStateException("not " + n + " brokers within " + timeout + " (" + last + ")");
-                Thread.sleep(100); // a polling interval: the brokers announce nothing to this JVM
-            }
+            // Polled: the brokers announce nothing to this JVM.
+            Poll.until(() -> brokersUp(a, n, last), (int) Math.max(1, timeout.toSeconds()));
+        } catch (AssertionError e) {
+            throw new IllegalStateException("not " + n + " brokers within " + timeout + " (" + last[0] + ")");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for Kafka", e);
+        }
+    }
+
+    /** Whether {@code n} brokers are registered ({@code last} says what was seen); throws if a node's process died. */
+    private boolean brokersUp(Admin a, int n, String[] last) {
+        for (int i = 0; i < processes.length; i++) {
+            if (processes[i] != null && !processes[i].isAlive()) {
+                throw new IllegalStateException("node " + (i + 1) + " exited with code " + processes[i].exitValue());
+            }
+        }
+        try {
+            int live = a.describeCluster().nodes().get(3, TimeUnit.SECONDS).size();
+            last[0] = live + " of " + n + " brokers registered";
+            return live >= n;
+        } catch (Exception e) {
+            last[0] = e.toString();
+            return false;
         }
     }
 

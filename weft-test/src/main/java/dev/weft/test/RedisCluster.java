@@ -266,15 +266,13 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     private void await(String what, BooleanSupplier done) {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(READY_SECONDS);
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() - until > 0) throw new IllegalStateException("waited " + READY_SECONDS + " s for " + what);
-            try {
-                Thread.sleep(50); // polling a server's state, not ordering threads
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for " + what, e);
-            }
+        try {
+            Poll.until(done, (int) READY_SECONDS); // a server's state, which nothing announces
+        } catch (AssertionError e) {
+            throw new IllegalStateException("waited " + READY_SECONDS + " s for " + what);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for " + what, e);
         }
     }
 
